@@ -1,0 +1,138 @@
+"""Stochastic variational inference on both backends with the libraries' ELBOs and guides.
+
+SVI maximises ELBO(φ) = E_q[log p(x, z) − log q_φ(z)] by Adam on a Monte Carlo
+estimate of its gradient. The Rényi bound (Li & Turner, 2016) with α = 0 and K particles
+is the importance-weighted bound of Burda et al. (2016),
+L_K = E[log (1/K) Σ_k p(x, z_k) / q(z_k)].
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import numpyro.infer
+import numpyro.infer.autoguide as numpyro_guides
+import numpyro.optim
+import pyro
+import pyro.infer
+import pyro.infer.autoguide as pyro_guides
+import pyro.optim
+import torch
+from tqdm.auto import trange
+
+from probgen.errors import ArgumentError, ModelError, TrainingError
+from probgen.programs import Program, as_numpy
+from probgen.results import VIResult
+
+_AUTOGUIDES = {
+    "delta": "AutoDelta",
+    "normal": "AutoNormal",
+    "mvn": "AutoMultivariateNormal",
+    "lowrank": "AutoLowRankMultivariateNormal",
+    "iaf": "AutoIAFNormal",
+    "laplace": "AutoLaplaceApproximation",
+}
+GUIDES = tuple(_AUTOGUIDES)
+ELBOS = ("trace", "meanfield", "renyi")
+
+
+def make_guide(program: Program, guide: str | Callable) -> Callable:
+    """The library's autoguide called ``guide``, or the user's guide function as is."""
+    if callable(guide):
+        return guide
+    if guide not in _AUTOGUIDES:
+        raise ArgumentError(f"guide must be one of {GUIDES} or a guide function, got {guide!r}")
+    for site in program.sites().values():
+        if site.kind == "latent" and site.discrete and not site.enumerated:
+            raise ModelError(
+                f"site {site.name!r} is a discrete latent variable, which the {guide!r} "
+                "autoguide cannot fit: sum it out with infer={'enumerate': 'parallel'} or "
+                "pass a guide function"
+            )
+    library = pyro_guides if program.backend == "pyro" else numpyro_guides
+    return getattr(library, _AUTOGUIDES[guide])(program.model)
+
+
+def make_elbo(program: Program, elbo: str, particles: int, alpha: float):
+    """The library's ELBO: Trace, TraceMeanField or Rényi (α, K particles).
+
+    A program that sums discrete sites out by enumeration gets the enumerating
+    ``TraceEnum_ELBO`` in place of ``"trace"``.
+    """
+    if elbo not in ELBOS:
+        raise ArgumentError(f"elbo must be one of {ELBOS}, got {elbo!r}")
+    library = pyro.infer if program.backend == "pyro" else numpyro.infer
+    if elbo == "renyi":
+        if alpha == 1:
+            raise ArgumentError("alpha=1 is the standard ELBO: use elbo='trace'")
+        return library.RenyiELBO(alpha=alpha, num_particles=particles)
+    if elbo == "meanfield":
+        return library.TraceMeanField_ELBO(num_particles=particles)
+    if program.enumerated:
+        return library.TraceEnum_ELBO(num_particles=particles)
+    return library.Trace_ELBO(num_particles=particles)
+
+
+def run(
+    program: Program,
+    guide: Callable,
+    elbo: Any,
+    *,
+    steps: int,
+    lr: float,
+    seed: int,
+    progress: bool,
+    laplace: bool = False,
+) -> VIResult:
+    """Fit ``guide`` to ``program`` by ``steps`` Adam steps on the negative ELBO.
+
+    With ``laplace`` the fitted MAP guide is replaced by its Laplace approximation,
+    N(ẑ, H⁻¹) in the unconstrained space, H the Hessian of −log p(x, z) at the MAP ẑ.
+    """
+    fit = _run_pyro if program.backend == "pyro" else _run_numpyro
+    return fit(program, guide, elbo, steps, lr, seed, progress, laplace)
+
+
+def _run_pyro(program, guide, elbo, steps, lr, seed, progress, laplace):
+    store = pyro.get_param_store()
+    with store.scope() as state, torch.device(program.device):
+        pyro.set_rng_seed(seed)
+        svi = pyro.infer.SVI(program.model, guide, pyro.optim.Adam({"lr": lr}), loss=elbo)
+        losses = np.empty(steps)
+        for step in trange(steps, disable=not progress, desc="SVI"):
+            losses[step] = svi.step(*program.args, **program.kwargs)
+            if not math.isfinite(losses[step]):
+                _diverged(losses[step], step, steps)
+        if laplace:
+            guide = guide.laplace_approximation(*program.args, **program.kwargs)
+        params = {k: as_numpy(v) for k, v in store.items()}
+    if isinstance(guide, torch.nn.Module):
+        params.update({k: as_numpy(v) for k, v in guide.named_parameters()})
+        params.update({k: as_numpy(v) for k, v in guide.named_buffers()})
+    return VIResult(losses, program=program, guide=guide, params=params, state=state)
+
+
+def _run_numpyro(program, guide, elbo, steps, lr, seed, progress, laplace):
+    svi = numpyro.infer.SVI(program.model, guide, numpyro.optim.Adam(lr), loss=elbo)
+    result = svi.run(
+        jax.random.PRNGKey(seed), steps, *program.args, progress_bar=progress, **program.kwargs
+    )
+    losses = np.asarray(result.losses)
+    bad = np.flatnonzero(~np.isfinite(losses))
+    if bad.size:
+        _diverged(losses[bad[0]], int(bad[0]), steps)
+    params = {k: np.asarray(v) for k, v in result.params.items()}
+    return VIResult(losses, program=program, guide=guide, params=params,
+                    state=jax.tree_util.tree_map(jnp.asarray, result.params))
+
+
+def _diverged(loss: float, step: int, steps: int):
+    raise TrainingError(
+        f"the loss became {loss} at step {step + 1} of {steps}: lower lr, check the "
+        "model's support and initial values, or try a simpler guide"
+    )

@@ -1,0 +1,5 @@
+"""Posterior diagnostics built on ArviZ."""
+
+from probgen.diagnostics.convergence import check
+
+__all__ = ["check"]

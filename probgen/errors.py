@@ -1,0 +1,21 @@
+"""The exception types that probgen raises for problems a user can fix."""
+
+
+class ProbgenError(Exception):
+    """Base class of every error that probgen raises on purpose."""
+
+
+class ArgumentError(ProbgenError, ValueError):
+    """An argument is out of range or unknown (a sampler name, ``chains=0``, ...)."""
+
+
+class DataError(ProbgenError, ValueError):
+    """Observed data are unusable: NaN or inf values, wrong shapes."""
+
+
+class ModelError(ProbgenError, ValueError):
+    """The program cannot be handled as asked: a discrete latent site under NUTS, ..."""
+
+
+class TrainingError(ProbgenError, RuntimeError):
+    """Training stopped: the loss became NaN or infinite."""

@@ -1,0 +1,121 @@
+"""What a program says about a set of draws: its sites' values and pointwise likelihoods.
+
+Draws come as flat dicts ``{site: array (n, ...)}``. Each function has one path per
+backend, built from that library's own ``Predictive``, ``condition`` and
+``log_likelihood``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import numpy as np
+import numpyro.handlers
+import numpyro.infer
+import numpyro.infer.autoguide
+import numpyro.infer.util
+import pyro.infer
+import pyro.poutine
+import torch
+
+from probgen.programs import Program, as_numpy
+
+
+def site_values(
+    program: Program, draws: dict[str, np.ndarray], sites: list[str], seed: int = 0,
+    uncondition: bool = False,
+) -> dict[str, np.ndarray]:
+    """Run the program once per draw and return the values of ``sites``, shape (n, ...).
+
+    With ``uncondition=True`` the observed sites are sampled from their likelihood
+    instead of fixed to the data: that gives posterior-predictive draws
+    ``y_rep ~ p(y | θ_i)`` for each draw ``θ_i``.
+    """
+    if not sites:
+        return {}
+    n = len(next(iter(draws.values())))
+    if program.backend == "pyro":
+        model = pyro.poutine.uncondition(program.model) if uncondition else program.model
+        pyro.set_rng_seed(seed)
+        predictive = pyro.infer.Predictive(
+            model, posterior_samples=_to_torch(draws, program.device), return_sites=sites
+        )
+        out = predictive(*program.args, **program.kwargs)
+    else:
+        model = numpyro.handlers.uncondition(program.model) if uncondition else program.model
+        predictive = numpyro.infer.Predictive(model, posterior_samples=draws, return_sites=sites)
+        out = predictive(jax.random.PRNGKey(seed), *program.args, **program.kwargs)
+    return {k: as_numpy(v).reshape((n, *np.shape(v)[1:])) for k, v in out.items()}
+
+
+def log_likelihood(program: Program, draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Pointwise log-likelihood ``log p(y_j | θ_i)`` of each observed site, shape (n, ...)."""
+    if program.backend == "numpyro":
+        out = numpyro.infer.util.log_likelihood(
+            program.model, draws, *program.args, **program.kwargs
+        )
+        return {k: np.asarray(v) for k, v in out.items()}
+    with torch.no_grad():
+        return _pyro_log_likelihood(program, _to_torch(draws, program.device))
+
+
+def _pyro_log_likelihood(program: Program, samples: dict[str, torch.Tensor]):
+    observed = program.site_names("observed")
+    n = len(next(iter(samples.values())))
+
+    def pointwise(trace):
+        return {k: trace.nodes[k]["fn"].log_prob(trace.nodes[k]["value"]) for k in observed}
+
+    def at_draw(i):
+        conditioned = pyro.poutine.condition(program.model, {k: v[i] for k, v in samples.items()})
+        return pointwise(pyro.poutine.trace(conditioned).get_trace(*program.args, **program.kwargs))
+
+    first = at_draw(0)
+    try:
+        predictive = pyro.infer.Predictive(program.model, posterior_samples=samples, parallel=True)
+        out = pointwise(predictive.get_vectorized_trace(*program.args, **program.kwargs))
+        if all(out[k].shape == (n, *first[k].shape) for k in observed):
+            return {k: as_numpy(v) for k, v in out.items()}
+    except (RuntimeError, ValueError, IndexError):
+        pass  # not every Pyro program broadcasts over a batch of draws: loop instead
+    draws = [first] + [at_draw(i) for i in range(1, n)]
+    return {k: np.stack([as_numpy(d[k]) for d in draws]) for k in observed}
+
+
+def _to_torch(draws: dict[str, np.ndarray], device: str) -> dict[str, torch.Tensor]:
+    dtype = torch.get_default_dtype()
+    return {
+        k: torch.as_tensor(np.asarray(v), device=device).to(
+            dtype if np.issubdtype(np.asarray(v).dtype, np.floating) else torch.int64
+        )
+        for k, v in draws.items()
+    }
+
+
+def guide_draws(
+    program: Program, guide: Any, state: Any, draws: int, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """``draws`` samples z ~ q(z) from a fitted guide, with the model's deterministic sites.
+
+    ``state`` is the guide's fitted parameters: Pyro's param-store state, or NumPyro's
+    parameter dict.
+    """
+    sites = program.site_names("latent") + program.site_names("deterministic")
+    if program.backend == "pyro":
+        with pyro.get_param_store().scope(state), torch.no_grad():
+            pyro.set_rng_seed(seed)
+            out = pyro.infer.Predictive(
+                program.model, guide=guide, num_samples=draws, return_sites=sites
+            )(*program.args, **program.kwargs)
+    elif isinstance(guide, numpyro.infer.autoguide.AutoGuide):
+        # an autoguide's own sampler: AutoLaplaceApproximation is a Delta until sampled so
+        latent = guide.sample_posterior(jax.random.PRNGKey(seed), state, sample_shape=(draws,))
+        deterministic = site_values(program, latent, program.site_names("deterministic"), seed)
+        out = {**latent, **deterministic}
+    else:
+        predictive = numpyro.infer.Predictive(
+            program.model, guide=guide, params=state, num_samples=draws, return_sites=sites
+        )
+        out = predictive(jax.random.PRNGKey(seed), *program.args, **program.kwargs)
+    return {k: as_numpy(v) for k, v in out.items() if k in sites}

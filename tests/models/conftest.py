@@ -1,0 +1,130 @@
+"""Shared tools for the zoo tests: float64 on both backends, parameter draws, log joints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import jax
+import numpy as np
+import numpyro
+import numpyro.distributions as ndist
+import pyro
+import pyro.distributions as pdist
+import pytest
+import torch
+from numpyro.contrib import funsor as numpyro_funsor
+from numpyro.infer.initialization import init_to_uniform
+from numpyro.infer.util import log_density
+from pyro import poutine
+
+from probgen.models.registry import BayesModel
+
+
+@pytest.fixture
+def float64() -> Iterator[None]:
+    """Run torch and jax in float64 for the test, then restore both settings."""
+    torch_dtype, jax_x64 = torch.get_default_dtype(), jax.config.read("jax_enable_x64")
+    torch.set_default_dtype(torch.float64)
+    jax.config.update("jax_enable_x64", True)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(torch_dtype)
+        jax.config.update("jax_enable_x64", jax_x64)
+
+
+@pytest.fixture
+def draw_params(float64: None) -> Callable[..., tuple[dict[str, Any], int | None]]:
+    return _draw_params
+
+
+@pytest.fixture
+def log_joints(float64: None) -> Callable[..., tuple[float, float]]:
+    return _log_joints
+
+
+@pytest.fixture
+def site_shapes(float64: None) -> Callable[..., tuple[dict, dict]]:
+    return _site_shapes
+
+
+def to_pyro(value: Any) -> Any:
+    """probgen's data conversion for Pyro programs: float arrays and floats to the default
+    dtype, integer arrays to int64, Python ints unchanged."""
+    if isinstance(value, np.ndarray | jax.Array):
+        value = np.array(value)  # a writable copy: torch warns about jax's read-only buffers
+        integer = np.issubdtype(value.dtype, np.integer)
+        return torch.as_tensor(value, dtype=torch.int64 if integer else torch.get_default_dtype())
+    if isinstance(value, float):
+        return torch.tensor(value)
+    return value
+
+
+def _draw_params(
+    entry: BayesModel, data: dict[str, Any], seed: int
+) -> tuple[dict[str, Any], int | None]:
+    """A draw of the continuous latent sites from the NumPyro prior, and the plate nesting
+    to enumerate under (None when the model has no enumerated site).
+
+    Flat (ImproperUniform) sites cannot be sampled: they get a uniform point in (−2, 2) of
+    the unconstrained space instead, as NumPyro's NUTS initialisation does.
+    """
+
+    def flat_to_uniform(site: dict[str, Any]) -> Any:
+        flat = isinstance(site.get("fn"), ndist.ImproperUniform)
+        return init_to_uniform(site) if flat else None
+
+    model = numpyro.handlers.substitute(
+        numpyro.handlers.seed(entry.numpyro, seed), substitute_fn=flat_to_uniform
+    )
+    trace = numpyro.handlers.trace(model).get_trace(**data)
+    sites = [s for s in trace.values() if s["type"] == "sample" and not s["is_observed"]]
+    params = {s["name"]: s["value"] for s in sites if not s["fn"].support.is_discrete}
+    enumerated = any(s["infer"].get("enumerate") == "parallel" for s in sites)
+    nesting = max(len(s["cond_indep_stack"]) for s in trace.values() if s["type"] == "sample")
+    return params, nesting if enumerated else None
+
+
+def _log_joints(
+    entry: BayesModel, data: dict[str, Any], params: dict[str, Any], nesting: int | None
+) -> tuple[float, float]:
+    """log p(params, data) from the Pyro and from the NumPyro program, with the enumerated
+    discrete sites summed out when ``nesting`` (the model's max plate nesting) is given."""
+    pyro_data = {k: to_pyro(v) for k, v in data.items()}
+    pyro_params = {k: to_pyro(np.asarray(v)) for k, v in params.items()}
+    if nesting is None:
+        numpyro_lp, _ = log_density(entry.numpyro, (), data, params)
+        trace = poutine.trace(poutine.condition(entry.pyro, pyro_params)).get_trace(**pyro_data)
+        pyro_lp = trace.log_prob_sum()
+    else:
+        model = numpyro_funsor.enum(entry.numpyro, first_available_dim=-nesting - 1)
+        numpyro_lp, _ = numpyro_funsor.log_density(model, (), data, params)
+
+        def guide(**_: Any) -> None:  # point mass at the parameters: ELBO = log joint
+            for name, value in pyro_params.items():
+                pyro.sample(name, pdist.Delta(value, event_dim=value.dim()))
+
+        elbo = pyro.infer.TraceEnum_ELBO(max_plate_nesting=nesting)
+        pyro_lp = -elbo.differentiable_loss(entry.pyro, guide, **pyro_data)
+    return float(pyro_lp), float(numpyro_lp)
+
+
+def _site_shapes(
+    entry: BayesModel, data: dict[str, Any], params: dict[str, Any]
+) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
+    """{site: value shape} of the sample, factor and deterministic sites of each twin, run
+    at ``params`` (discrete latent sites are drawn)."""
+    pyro_params = {k: to_pyro(np.asarray(v)) for k, v in params.items()}
+    pyro_data = {k: to_pyro(v) for k, v in data.items()}
+    pyro_trace = poutine.trace(poutine.condition(entry.pyro, pyro_params)).get_trace(**pyro_data)
+    model = numpyro.handlers.substitute(numpyro.handlers.seed(entry.numpyro, 0), data=params)
+    numpyro_trace = numpyro.handlers.trace(model).get_trace(**data)
+    return (
+        {n: tuple(s["value"].shape) for n, s in pyro_trace.nodes.items() if s["type"] == "sample"},
+        {
+            n: tuple(np.shape(s["value"]))
+            for n, s in numpyro_trace.items()
+            if s["type"] in ("sample", "deterministic")
+        },
+    )
