@@ -141,7 +141,7 @@ class _PyroStats:
 def _run_pyro(program, make_kernel, chains, warmup, draws, seed, progress):
     pyro.set_rng_seed(seed)
     per_chain, stats = [], []
-    for chain in range(chains):
+    for _ in range(chains):
         record = _PyroStats()
         mcmc = pyro.infer.MCMC(
             make_kernel(),

@@ -64,10 +64,15 @@ def reference(posterior: str, root: str | Path | None = None) -> dict[str, dict[
 def _read(posterior: str, filename: str, base: str | Path | None) -> dict[str, Any]:
     base = Path(base) if base is not None else root()
     if base is None:
+        env = os.environ.get(ENV_VAR)
+        where = (
+            f"${ENV_VAR}={env!r} is not a folder"
+            if env
+            else (f"no {_RELATIVE} above the working directory or the probgen package")
+        )
         raise DataError(
-            f"posteriordb folder not found: looked for {_RELATIVE} above the working "
-            f"directory and the probgen package; set ${ENV_VAR} to the folder that holds "
-            "the <data>-<model>/ posteriors"
+            f"posteriordb folder not found: {where}; set ${ENV_VAR} to the folder that holds "
+            "the <data>-<model>/ posteriors (../shared/reference/posteriordb beside the repo)"
         )
     path = base / posterior / filename
     if not path.is_file():

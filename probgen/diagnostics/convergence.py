@@ -68,6 +68,7 @@ def _worst(dataset, pick) -> list[tuple[str, float]]:
             continue  # constant draws (a point estimate): the statistic is undefined
         flat = np.where(finite, values, np.nan).ravel()
         index = int(np.nanargmax(flat) if pick is max else np.nanargmin(flat))
-        label = name if values.ndim == 0 else f"{name}[{', '.join(map(str, np.unravel_index(index, values.shape)))}]"
+        position = ", ".join(str(i) for i in np.unravel_index(index, values.shape))
+        label = f"{name}[{position}]" if values.ndim else name
         out.append((label, float(flat[index])))
     return out

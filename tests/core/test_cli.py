@@ -1,0 +1,111 @@
+"""The ``probgen`` command line, run in-process through ``probgen.cli.main``.
+
+``fit coin`` is checked against the exact posterior: k = 7 heads in n = 10 tosses under
+a flat prior give θ | k ~ Beta(8, 4), whose mean is 2/3.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import runpy
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from probgen.models import registry
+
+from probgen.cli import main
+
+COIN_MEAN = 2 / 3
+SMALL = ["--chains", "2", "--warmup", "200", "--draws", "200", "--progress", "off"]
+
+
+@pytest.fixture(scope="module")
+def coin_fit(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str]:
+    """``probgen fit coin`` with small settings: (output folder, exit status, stdout)."""
+    out = tmp_path_factory.mktemp("coin")
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        status = main(["fit", "coin", "--seed", "0", "--out", str(out), *SMALL])
+    return out, status, stdout.getvalue()
+
+
+def test_list_shows_every_zoo_model(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    names = [line.split()[0] for line in lines[1:]]
+    assert names == [entry.name for entry in registry.entries()]
+    assert lines[1].split()[1] == "nuts"
+
+
+def test_fit_writes_posterior_summary_and_trace(coin_fit: tuple[Path, int, str]) -> None:
+    out, status, stdout = coin_fit
+    assert status == 0
+    for name in ("posterior.nc", "summary.csv", "trace.png"):
+        assert (out / name).stat().st_size > 0, name
+    summary = pd.read_csv(out / "summary.csv", index_col=0)
+    assert abs(summary.loc["theta", "mean"] - COIN_MEAN) < 0.03
+    assert "ess_bulk" in stdout and "r_hat" in stdout
+    assert "checks (R̂, ESS, divergences, E-BFMI):" in stdout
+
+
+def test_diagnose_reports_checks_and_writes_rank_plot(
+    coin_fit: tuple[Path, int, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, _, fit_stdout = coin_fit
+    assert main(["diagnose", str(out)]) == 0
+    stdout = capsys.readouterr().out
+    assert (out / "rank.png").stat().st_size > 0
+    assert stdout.startswith("coin: Posterior(2 chains × 200 draws: theta)")
+    # the saved posterior gives back the checks of the fit, line for line
+    assert _checks(stdout) == _checks(fit_stdout)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["fit", "no_such_model", "--out", "{tmp}"], "no zoo model named 'no_such_model'"),
+        (["diagnose", "{tmp}"], "no posterior.nc in"),
+        (["fit", "kidscore_momiq", "--out", "{tmp}"], "posteriordb folder not found"),
+        (["fit", "coin", "--chains", "0", "--out", "{tmp}"], "chains must be"),
+    ],
+    ids=["unknown-model", "missing-posterior", "absent-data", "bad-option"],
+)
+def test_errors_print_one_line_and_exit_2(
+    argv: list[str],
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("PROBGEN_POSTERIORDB", str(tmp_path / "absent"))
+    assert main([arg.format(tmp=tmp_path) for arg in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"probgen: error: {message}")
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_malformed_command_line_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["fit", "coin", "--sampler", "gibbs", "--out", "x"])
+    assert exit_.value.code == 2
+    assert "invalid choice: 'gibbs'" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_the_cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["probgen", "diagnose", "/nonexistent/run"])
+    with pytest.raises(SystemExit) as exit_:
+        runpy.run_module("probgen", run_name="__main__")
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.startswith("probgen: error: no posterior.nc in /nonexistent")
+
+
+def _checks(stdout: str) -> list[str]:
+    """The checks heading and its problem lines from a command's output."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("checks"))
+    return [lines[start]] + [line for line in lines[start + 1 :] if line.startswith("  - ")]

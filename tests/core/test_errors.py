@@ -1,0 +1,98 @@
+"""Bad input at the API boundary raises a probgen error that names the problem."""
+
+import numpy as np
+import numpyro
+import numpyro.distributions as ndist
+import pyro
+import pyro.distributions as dist
+import pytest
+from conftest import numpyro_coin, pyro_coin
+
+import probgen as pg
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_observed_data_names_the_site(coin, bad):
+    with pytest.raises(pg.DataError, match="observed site 'k'"):
+        pg.mcmc(coin, 10, k=bad, progress=False)
+    with pytest.raises(pg.DataError, match="observed site 'k'"):
+        pg.svi(coin, 10, k=bad, progress=False)
+
+
+def test_nan_inside_an_array_is_counted():
+    def model(y):
+        mu = numpyro.sample("mu", ndist.Normal(0, 1))
+        numpyro.sample("y", ndist.Normal(mu, 1), obs=y)
+
+    with pytest.raises(pg.DataError, match=r"'y' has 2 NaN or inf"):
+        pg.mcmc(model, np.array([0.1, np.nan, 0.3, np.inf]), progress=False)
+
+
+def test_unknown_sampler():
+    with pytest.raises(pg.ArgumentError, match="sampler must be one of"):
+        pg.mcmc(numpyro_coin, 10, k=7.0, sampler="gibs")
+
+
+@pytest.mark.parametrize(
+    "option, value", [("chains", 0), ("warmup", -1), ("draws", 0), ("draws", 2.5)]
+)
+def test_counts_out_of_range(option, value):
+    with pytest.raises(pg.ArgumentError, match=f"{option} must be an integer"):
+        pg.mcmc(numpyro_coin, 10, k=7.0, **{option: value})
+
+
+def test_target_accept_out_of_range():
+    with pytest.raises(pg.ArgumentError, match="target_accept"):
+        pg.mcmc(numpyro_coin, 10, k=7.0, target_accept=1.0)
+
+
+def test_discrete_latent_for_nuts_names_the_site():
+    def pyro_model():
+        z = pyro.sample("z", dist.Bernoulli(0.3))
+        pyro.sample("x", dist.Normal(z, 1.0), obs=0.5)
+
+    def numpyro_model():
+        z = numpyro.sample("z", ndist.Bernoulli(0.3))
+        numpyro.sample("x", ndist.Normal(z, 1.0), obs=0.5)
+
+    for model in (pyro_model, numpyro_model):
+        with pytest.raises(pg.ModelError, match="site 'z' is a discrete latent.*enumerate"):
+            pg.mcmc(model, sampler="hmc", progress=False)
+
+
+def test_unknown_backend_and_device():
+    with pytest.raises(pg.ArgumentError, match="backend must be"):
+        pg.mcmc(numpyro_coin, 10, k=7.0, backend="stan")
+    with pytest.raises(pg.ArgumentError, match="device must be"):
+        pg.mcmc(numpyro_coin, 10, k=7.0, device="tpu")
+
+
+def test_not_a_program():
+    with pytest.raises(pg.ModelError, match="no pyro.sample or numpyro.sample"):
+        pg.mcmc(lambda: None)
+    with pytest.raises(pg.ArgumentError, match="callable"):
+        pg.mcmc("coin")
+
+
+def test_model_that_fails_before_sampling_asks_for_backend():
+    def model(x):
+        return x.no_such_attribute
+
+    with pytest.raises(pg.ModelError, match="backend='pyro'"):
+        pg.mcmc(model, 1.0)
+
+
+def test_svi_arguments():
+    with pytest.raises(pg.ArgumentError, match="steps must be"):
+        pg.svi(pyro_coin, 10, k=7.0, steps=0)
+    with pytest.raises(pg.ArgumentError, match="guide must be one of"):
+        pg.svi(pyro_coin, 10, k=7.0, guide="gaussian")
+    with pytest.raises(pg.ArgumentError, match="elbo must be one of"):
+        pg.svi(pyro_coin, 10, k=7.0, elbo="iwae")
+    with pytest.raises(pg.ArgumentError, match="lr must be positive"):
+        pg.svi(pyro_coin, 10, k=7.0, lr=0.0)
+
+
+def test_init_names_an_unknown_site():
+    with pytest.raises(pg.ArgumentError, match=r"init names \['phi'\]"):
+        pg.mcmc(numpyro_coin, 10, k=7.0, init={"phi": 0.5})

@@ -1,0 +1,114 @@
+"""pg.svi against closed forms on the coin: MAP, Laplace approximation and evidence."""
+
+import math
+
+import numpy as np
+import pytest
+from conftest import COIN_MEAN
+from scipy.special import expit, logit
+
+import probgen as pg
+
+LOG_EVIDENCE = -math.log(11.0)  # p(k=7 | n=10) under a flat prior is 1/11
+
+
+def laplace_moments():
+    """Laplace approximation of the coin posterior in the unconstrained space u = logit θ.
+
+    log p(u | k) = 8 log σ(u) + 4 log(1 − σ(u)) + const peaks at σ(u) = 2/3 with
+    curvature 12 σ(1 − σ) = 8/3.
+    """
+    return logit(2 / 3), math.sqrt(3 / 8)
+
+
+def test_delta_guide_finds_the_map(coin):
+    vi = pg.svi(coin, 10, k=7.0, guide="delta", steps=1500, lr=0.02, seed=0, progress=False)
+    assert abs(vi.posterior(10).samples["theta"].mean() - 0.7) < 1e-3
+
+
+def test_normal_guide_is_close_to_the_laplace_mean(coin):
+    loc, scale = laplace_moments()
+    nodes, weights = np.polynomial.hermite_e.hermegauss(40)
+    laplace_mean = float(weights @ expit(loc + scale * nodes) / weights.sum())
+    vi = pg.svi(coin, 10, k=7.0, guide="normal", steps=2000, seed=0, progress=False)
+    assert abs(vi.posterior(4000).samples["theta"].mean() - laplace_mean) < 0.02
+    assert abs(laplace_mean - COIN_MEAN) < 0.02  # and both near the exact mean
+
+
+def test_laplace_guide_is_the_laplace_approximation(coin):
+    loc, scale = laplace_moments()
+    vi = pg.svi(coin, 10, k=7.0, guide="laplace", steps=1500, lr=0.02, seed=0, progress=False)
+    u = logit(vi.posterior(4000, seed=1).samples["theta"].ravel().astype(float))
+    assert abs(u.mean() - loc) < 4 * scale / math.sqrt(u.size)
+    assert abs(u.std() - scale) < 0.05 * scale
+
+
+def exact_guide(backend):
+    """The exact posterior Beta(8, 4) as a guide with one parameter, a = 8."""
+    if backend == "pyro":
+        import pyro
+        import pyro.distributions as dist
+        import torch
+
+        def guide(n, k=None):
+            a = pyro.param("a", torch.tensor(8.0))
+            pyro.sample("theta", dist.Beta(a, 4.0))
+    else:
+        import numpyro
+        import numpyro.distributions as ndist
+
+        def guide(n, k=None):
+            a = numpyro.param("a", 8.0)
+            numpyro.sample("theta", ndist.Beta(a, 4.0))
+
+    return guide
+
+
+@pytest.mark.parametrize("elbo", ["trace", "renyi"])
+def test_bound_is_the_evidence_when_the_guide_is_exact(coin, elbo):
+    """log p(x, z) − log q(z) = log p(x) for every z when q is the posterior."""
+    backend = "pyro" if coin.__name__.startswith("pyro") else "numpyro"
+    vi = pg.svi(coin, 10, k=7.0, guide=exact_guide(backend), elbo=elbo, particles=3, steps=1,
+                lr=1e-9, progress=False)
+    assert abs(-vi.losses[0] - LOG_EVIDENCE) < 1e-4
+
+
+def test_meanfield_elbo_estimates_the_evidence(coin):
+    backend = "pyro" if coin.__name__.startswith("pyro") else "numpyro"
+    vi = pg.svi(coin, 10, k=7.0, guide=exact_guide(backend), elbo="meanfield", particles=4000,
+                steps=1, lr=1e-9, progress=False)
+    assert abs(-vi.losses[0] - LOG_EVIDENCE) < 0.05
+
+
+def test_nan_loss_stops_with_the_step(coin):
+    backend = "pyro" if coin.__name__.startswith("pyro") else "numpyro"
+    if backend == "pyro":
+        import pyro
+        import pyro.distributions as dist
+        import torch
+
+        def guide(n, k=None):
+            pyro.sample("theta", dist.Beta(8.0, 4.0))
+            pyro.factor("bad", pyro.param("a", torch.tensor(float("nan"))), has_rsample=True)
+    else:
+        import numpyro
+        import numpyro.distributions as ndist
+
+        def guide(n, k=None):
+            numpyro.sample("theta", ndist.Beta(8.0, 4.0))
+            numpyro.factor("bad", numpyro.param("a", float("nan")))
+
+    import pyro
+
+    # Pyro's argument validation would catch this NaN before the loss does
+    with pyro.validation_enabled(False), pytest.raises(pg.TrainingError, match="step 1 of 5"):
+        pg.svi(coin, 10, k=7.0, guide=guide, steps=5, progress=False)
+
+
+@pytest.mark.parametrize("guide", ["mvn", "lowrank", "iaf"])
+def test_other_autoguides_fit_the_coin(guide):
+    from conftest import numpyro_coin
+
+    vi = pg.svi(numpyro_coin, 10, k=7.0, guide=guide, steps=1500, seed=0, progress=False)
+    assert abs(vi.posterior(2000).samples["theta"].mean() - COIN_MEAN) < 0.03
+    assert vi.params
