@@ -85,29 +85,38 @@ def run(
     *,
     steps: int,
     lr: float,
+    lr_decay: float = 1.0,
     seed: int,
     progress: bool,
     laplace: bool = False,
 ) -> VIResult:
     """Fit ``guide`` to ``program`` by ``steps`` Adam steps on the negative ELBO.
 
+    The learning rate decays geometrically, lr_t = lr · lr_decay^(t/steps), so that the
+    last step takes lr · lr_decay.
+
     With ``laplace`` the fitted MAP guide is replaced by its Laplace approximation,
     N(ẑ, H⁻¹) in the unconstrained space, H the Hessian of −log p(x, z) at the MAP ẑ.
     """
     fit = _run_pyro if program.backend == "pyro" else _run_numpyro
-    return fit(program, guide, elbo, steps, lr, seed, progress, laplace)
+    gamma = lr_decay ** (1.0 / steps)
+    return fit(program, guide, elbo, steps, lr, gamma, seed, progress, laplace)
 
 
-def _run_pyro(program, guide, elbo, steps, lr, seed, progress, laplace):
+def _run_pyro(program, guide, elbo, steps, lr, gamma, seed, progress, laplace):
     store = pyro.get_param_store()
+    optimizer = pyro.optim.ExponentialLR(
+        {"optimizer": torch.optim.Adam, "optim_args": {"lr": lr}, "gamma": gamma}
+    )
     with store.scope() as state, torch.device(program.device):
         pyro.set_rng_seed(seed)
-        svi = pyro.infer.SVI(program.model, guide, pyro.optim.Adam({"lr": lr}), loss=elbo)
+        svi = pyro.infer.SVI(program.model, guide, optimizer, loss=elbo)
         losses = np.empty(steps)
         for step in trange(steps, disable=not progress, desc="SVI"):
             losses[step] = svi.step(*program.args, **program.kwargs)
             if not math.isfinite(losses[step]):
                 _diverged(losses[step], step, steps)
+            optimizer.step()
         if laplace:
             guide = guide.laplace_approximation(*program.args, **program.kwargs)
         params = {k: as_numpy(v) for k, v in store.items()}
@@ -117,8 +126,9 @@ def _run_pyro(program, guide, elbo, steps, lr, seed, progress, laplace):
     return VIResult(losses, program=program, guide=guide, params=params, state=state)
 
 
-def _run_numpyro(program, guide, elbo, steps, lr, seed, progress, laplace):
-    svi = numpyro.infer.SVI(program.model, guide, numpyro.optim.Adam(lr), loss=elbo)
+def _run_numpyro(program, guide, elbo, steps, lr, gamma, seed, progress, laplace):
+    optimizer = numpyro.optim.Adam(lambda t: lr * gamma**t)
+    svi = numpyro.infer.SVI(program.model, guide, optimizer, loss=elbo)
     result = svi.run(
         jax.random.PRNGKey(seed), steps, *program.args, progress_bar=progress, **program.kwargs
     )

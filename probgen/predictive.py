@@ -46,7 +46,7 @@ def site_values(
         model = numpyro.handlers.uncondition(program.model) if uncondition else program.model
         predictive = numpyro.infer.Predictive(model, posterior_samples=draws, return_sites=sites)
         out = predictive(jax.random.PRNGKey(seed), *program.args, **program.kwargs)
-    return {k: as_numpy(v).reshape((n, *np.shape(v)[1:])) for k, v in out.items()}
+    return _per_draw(program, out, n)
 
 
 def log_likelihood(program: Program, draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -118,4 +118,10 @@ def guide_draws(
             program.model, guide=guide, params=state, num_samples=draws, return_sites=sites
         )
         out = predictive(jax.random.PRNGKey(seed), *program.args, **program.kwargs)
-    return {k: as_numpy(v) for k, v in out.items() if k in sites}
+    return _per_draw(program, {k: v for k, v in out.items() if k in sites}, draws)
+
+
+def _per_draw(program: Program, values: dict[str, Any], n: int) -> dict[str, np.ndarray]:
+    """Drop the singleton dims that Pyro's Predictive pads to sites outside plates."""
+    shapes = {name: site.value.shape for name, site in program.sites().items()}
+    return {k: as_numpy(v).reshape((n, *shapes[k])) for k, v in values.items()}
