@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import numpyro.infer
 import numpyro.infer.autoguide as numpyro_guides
@@ -53,6 +52,13 @@ def make_guide(program: Program, guide: str | Callable) -> Callable:
                 f"site {site.name!r} is a discrete latent variable, which the {guide!r} "
                 "autoguide cannot fit: sum it out with infer={'enumerate': 'parallel'} or "
                 "pass a guide function"
+            )
+    if guide == "iaf":
+        size = sum(np.size(program.sites()[k].value) for k in program.site_names("latent"))
+        if size < 2:
+            raise ArgumentError(
+                f"guide='iaf' needs at least 2 latent dimensions and {program.name} has "
+                f"{size}: use guide='normal', which is exact for one dimension's Gaussian"
             )
     library = pyro_guides if program.backend == "pyro" else numpyro_guides
     return getattr(library, _AUTOGUIDES[guide])(program.model)
@@ -136,9 +142,9 @@ def _run_numpyro(program, guide, elbo, steps, lr, gamma, seed, progress, laplace
     bad = np.flatnonzero(~np.isfinite(losses))
     if bad.size:
         _diverged(losses[bad[0]], int(bad[0]), steps)
-    params = {k: np.asarray(v) for k, v in result.params.items()}
-    return VIResult(losses, program=program, guide=guide, params=params,
-                    state=jax.tree_util.tree_map(jnp.asarray, result.params))
+    # a flow guide's parameters are nested: keep the pytree, as numpy arrays
+    params = jax.tree_util.tree_map(np.asarray, result.params)
+    return VIResult(losses, program=program, guide=guide, params=params, state=result.params)
 
 
 def _diverged(loss: float, step: int, steps: int):
