@@ -14,18 +14,14 @@ from typing import Any
 import jax
 import numpy as np
 import numpyro.infer
-import numpyro.infer.initialization as numpyro_init
 import pyro
 import pyro.infer
-import pyro.infer.autoguide.initialization as pyro_init
 import torch
 
 from probgen import predictive
-from probgen.errors import ArgumentError
+from probgen.initialization import init_strategy
 from probgen.programs import Program, as_numpy
 from probgen.results import Posterior
-
-INIT_STRATEGIES = ("uniform", "median", "mean", "sample")
 
 # NumPyro state fields recorded per draw, and their ArviZ sample_stats names
 _NUMPYRO_STATS = {
@@ -35,26 +31,6 @@ _NUMPYRO_STATS = {
     "adapt_state.step_size": "step_size",
     "accept_prob": "acceptance_rate",
 }
-
-
-def init_strategy(program: Program, init: str | dict[str, Any] | None) -> Callable:
-    """The library's init strategy for ``init``: a name or ``{site: constrained value}``."""
-    lib = pyro_init if program.backend == "pyro" else numpyro_init
-    if init is None:
-        return lib.init_to_uniform
-    if isinstance(init, dict):
-        unknown = set(init) - set(program.site_names("latent"))
-        if unknown:
-            raise ArgumentError(
-                f"init names {sorted(unknown)}, which are not latent sites of "
-                f"{program.name}; its latent sites are {program.site_names('latent')}"
-            )
-        return lib.init_to_value(values={k: _like(program, v) for k, v in init.items()})
-    if init not in INIT_STRATEGIES:
-        raise ArgumentError(
-            f"init must be a dict of site values or one of {INIT_STRATEGIES}, got {init!r}"
-        )
-    return getattr(lib, f"init_to_{init}")
 
 
 def nuts(
@@ -70,11 +46,15 @@ def nuts(
     Both adapt the step size by dual averaging towards ``target_accept`` and a diagonal
     (or, with ``dense_mass``, dense) mass matrix during warm-up.
     """
-    strategy = init_strategy(program, init)
+    strategy = init_strategy(program.backend, init, program.site_names("latent"))
     options = {"target_accept_prob": target_accept, "init_strategy": strategy}
     if program.backend == "pyro":
         cls = pyro.infer.NUTS if sampler == "nuts" else pyro.infer.HMC
-        return lambda: cls(program.model, full_mass=dense_mass, **options)
+        # a known nesting spares Pyro a forward run, which improper priors cannot take
+        nesting = program.max_plate_nesting
+        return lambda: cls(
+            program.model, full_mass=dense_mass, max_plate_nesting=nesting, **options
+        )
     cls = numpyro.infer.NUTS if sampler == "nuts" else numpyro.infer.HMC
     return lambda: cls(program.model, dense_mass=dense_mass, **options)
 
@@ -162,12 +142,6 @@ def _run_pyro(program, make_kernel, chains, warmup, draws, seed, progress):
         values = predictive.site_values(program, flat, deterministic, seed=seed)
         samples.update({k: v.reshape((chains, draws, *v.shape[1:])) for k, v in values.items()})
     return samples, {k: np.array([s[k] for s in stats]) for k in stats[0]}
-
-
-def _like(program: Program, value: Any) -> Any:
-    if program.backend == "pyro":
-        return torch.as_tensor(np.asarray(value), dtype=torch.get_default_dtype())
-    return np.asarray(value)
 
 
 def _jax_device(device: str):

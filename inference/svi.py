@@ -126,8 +126,7 @@ def _run_pyro(program, guide, elbo, steps, lr, gamma, seed, progress, laplace):
         if laplace:
             guide = guide.laplace_approximation(*program.args, **program.kwargs)
         params = {k: as_numpy(v) for k, v in store.items()}
-    if isinstance(guide, torch.nn.Module):
-        params.update({k: as_numpy(v) for k, v in guide.named_parameters()})
+    if isinstance(guide, torch.nn.Module):  # the Laplace guide keeps its moments as buffers
         params.update({k: as_numpy(v) for k, v in guide.named_buffers()})
     return VIResult(losses, program=program, guide=guide, params=params, state=state)
 

@@ -125,6 +125,8 @@ def _save_figure(axes: np.ndarray | plt.Axes, path: Path) -> None:
     """Save the figure that ArviZ drew on ``axes`` to ``path``, then close it."""
     figure = np.ravel(axes)[0].get_figure()
     try:
+        if figure.get_layout_engine() is None:
+            figure.tight_layout()  # keep the subplot titles clear of the tick labels
         figure.savefig(path, dpi=100, bbox_inches="tight")
     finally:
         plt.close(figure)

@@ -19,10 +19,12 @@ import pyro
 import pyro.poutine
 import torch
 from numpyro.primitives import Messenger as NumPyroMessenger
+from pyro.infer.autoguide.initialization import InitMessenger
 from pyro.poutine.messenger import Messenger as PyroMessenger
 from pyro.poutine.util import site_is_subsample
 
 from probgen.errors import ArgumentError, DataError, ModelError
+from probgen.initialization import init_strategy
 
 Backend = Literal["pyro", "numpyro"]
 BACKENDS: tuple[Backend, ...] = ("pyro", "numpyro")
@@ -119,6 +121,7 @@ class Program:
     backend: Backend
     device: str = "cpu"
     _sites: dict[str, Site] | None = field(default=None, repr=False)
+    _plate_nesting: int = field(default=0, repr=False)
 
     @property
     def name(self) -> str:
@@ -127,8 +130,14 @@ class Program:
     def sites(self) -> dict[str, Site]:
         """The program's sample sites from one trace (prior draws for the latents)."""
         if self._sites is None:
-            self._sites = _trace_sites(self)
+            self._sites, self._plate_nesting = _trace_sites(self)
         return self._sites
+
+    @property
+    def max_plate_nesting(self) -> int:
+        """How many batch dimensions the program's plates use (−dim of the outermost)."""
+        self.sites()
+        return self._plate_nesting
 
     def site_names(self, kind: str) -> list[str]:
         """Names of the sites of ``kind``: "latent", "observed" or "deterministic"."""
@@ -197,17 +206,26 @@ def as_numpy(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
-def _trace_sites(program: Program) -> dict[str, Site]:
+def _trace_sites(program: Program) -> tuple[dict[str, Site], int]:
+    # latent values come from the init strategy, which also handles improper priors
+    init = init_strategy(program.backend)
     if program.backend == "pyro":
-        with pyro.poutine.trace() as tracer:
+        with pyro.poutine.trace() as tracer, InitMessenger(init):
             program.model(*program.args, **program.kwargs)
         nodes = tracer.get_trace().nodes
     else:
-        with numpyro.handlers.trace() as nodes, numpyro.handlers.seed(rng_seed=0):
+        with (
+            numpyro.handlers.trace() as nodes,
+            numpyro.handlers.substitute(substitute_fn=init),
+            numpyro.handlers.seed(rng_seed=0),
+        ):
             program.model(*program.args, **program.kwargs)
-    sites = {}
+    sites, nesting = {}, 0
     for name, node in nodes.items():
         infer = node.get("infer") or {}
+        for frame in node.get("cond_indep_stack", ()):
+            if frame.dim is not None:
+                nesting = max(nesting, -frame.dim)
         value = as_numpy(node["value"])
         # Pyro records pyro.deterministic as an observed sample site marked in ``infer``
         if node["type"] == "deterministic" or infer.get("_deterministic"):
@@ -223,7 +241,7 @@ def _trace_sites(program: Program) -> dict[str, Site]:
                 discrete=bool(node["fn"].support.is_discrete),
                 enumerated=infer.get("enumerate") == "parallel",
             )
-    return sites
+    return sites, nesting
 
 
 def _name(model: Callable) -> str:

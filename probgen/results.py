@@ -106,6 +106,7 @@ class Posterior:
         os.close(fd)
         try:
             self.to_arviz().to_netcdf(tmp, engine="h5netcdf")
+            os.chmod(tmp, 0o644)  # mkstemp makes it private to the owner
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
@@ -120,7 +121,7 @@ class Posterior:
         stats = {}
         if hasattr(idata, "sample_stats"):
             stats = {k: v.values for k, v in idata.sample_stats.data_vars.items()}
-        posterior = cls(samples, stats, program, attrs=dict(idata.posterior.attrs))
+        posterior = cls(samples, stats, program, attrs=dict(idata.attrs))
         posterior._idata = idata
         return posterior
 

@@ -34,10 +34,11 @@ def coin_fit(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str]:
 
 def test_list_shows_every_zoo_model(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    names = [line.split()[0] for line in lines[1:]]
-    assert names == [entry.name for entry in registry.entries()]
-    assert lines[1].split()[1] == "nuts"
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert header.split() == ["name", "backend", "description"]
+    entries = registry.entries()
+    assert [row.split()[:2] for row in rows] == [[e.name, e.backend] for e in entries]
+    assert all(row.endswith(e.description) for row, e in zip(rows, entries, strict=True))
 
 
 def test_fit_writes_posterior_summary_and_trace(coin_fit: tuple[Path, int, str]) -> None:

@@ -125,3 +125,29 @@ def test_enumerated_mixture_is_sampled_with_the_discrete_site_summed_out(backend
     post = pg.mcmc(model, y, chains=1, warmup=200, draws=draws, seed=0, progress=False)
     row = post.summary(round_to="none").loc["w"]
     assert abs(row["mean"] - exact_mean) < 4 * row["mcse_mean"]
+
+
+@pytest.mark.parametrize("backend", ["pyro", "numpyro"])
+def test_flat_prior_gives_the_likelihood_posterior(backend):
+    """μ flat, y_i ~ N(μ, 1): μ | y ~ N(ȳ, 1/√n). ImproperUniform cannot be sampled."""
+    import numpyro
+    import numpyro.distributions as ndist
+    import pyro
+    import pyro.distributions as dist
+
+    def pyro_model(y):
+        mu = pyro.sample("mu", dist.ImproperUniform(dist.constraints.real, (), ()))
+        with pyro.plate("data", len(y)):
+            pyro.sample("y", dist.Normal(mu, 1.0), obs=y)
+
+    def numpyro_model(y):
+        mu = numpyro.sample("mu", ndist.ImproperUniform(ndist.constraints.real, (), ()))
+        with numpyro.plate("data", len(y)):
+            numpyro.sample("y", ndist.Normal(mu, 1.0), obs=y)
+
+    y = np.random.default_rng(0).normal(0.3, 1.0, size=16)
+    model = pyro_model if backend == "pyro" else numpyro_model
+    post = pg.mcmc(model, y, chains=1, warmup=200, draws=800, seed=0, progress=False)
+    row = post.summary(round_to="none").loc["mu"]
+    assert abs(row["mean"] - y.mean()) < 4 * row["mcse_mean"]
+    assert abs(row["sd"] - 0.25) < 0.1 * 0.25

@@ -1,0 +1,69 @@
+"""Initial values for inference: the libraries' init strategies, named the same way.
+
+Pyro's strategies draw a sample to learn a site's shape, which an improper prior
+(``ImproperUniform``) cannot give, and fail on discrete sites; probgen's Pyro strategies
+fall back to a uniform point in (−2, 2) of the unconstrained space for the first, and to
+a prior draw for the second, as NumPyro's already do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpyro.infer.initialization as numpyro_init
+import pyro.infer.autoguide.initialization as pyro_init
+import torch
+from torch.distributions import transform_to
+
+from probgen.errors import ArgumentError
+
+STRATEGIES = ("uniform", "median", "mean", "sample")
+
+
+def init_strategy(
+    backend: str, init: str | dict[str, Any] | None = None, latent: list[str] | None = None
+) -> Callable:
+    """The init strategy for ``init``: a name from ``STRATEGIES`` or ``{site: value}``.
+
+    Values in a dict are constrained (they lie in each site's support); sites that it
+    does not name start uniformly in (−2, 2) of the unconstrained space.
+    """
+    lib = pyro_init if backend == "pyro" else numpyro_init
+    if init is None:
+        init = "uniform"
+    if isinstance(init, dict):
+        unknown = sorted(set(init) - set(latent or ()))
+        if latent is not None and unknown:
+            raise ArgumentError(
+                f"init names {unknown}, which are not latent sites; the latent sites are "
+                f"{latent}"
+            )
+        strategy = lib.init_to_value(values={k: _array(backend, v) for k, v in init.items()})
+    elif init in STRATEGIES:
+        strategy = getattr(lib, f"init_to_{init}")
+    else:
+        raise ArgumentError(
+            f"init must be a dict of site values or one of {STRATEGIES}, got {init!r}"
+        )
+    return _improper_safe(strategy) if backend == "pyro" else strategy
+
+
+def _improper_safe(strategy: Callable) -> Callable:
+    def init(site: dict) -> torch.Tensor:
+        fn = site["fn"]
+        if fn.support.is_discrete:  # no unconstrained space: any value in the support
+            return fn.sample()
+        try:
+            return strategy(site)
+        except NotImplementedError:  # an improper prior cannot be sampled
+            return transform_to(fn.support)(torch.rand(fn.shape()) * 4 - 2)
+
+    return init
+
+
+def _array(backend: str, value: Any) -> Any:
+    if backend == "pyro":
+        return torch.as_tensor(np.asarray(value), dtype=torch.get_default_dtype())
+    return np.asarray(value)
