@@ -29,7 +29,7 @@ class PyroOrderedNormal(pdist.TorchDistribution):
         self.scale = torch.as_tensor(scale, dtype=torch.get_default_dtype())
         super().__init__(torch.Size(), torch.Size([size]), validate_args=validate_args)
 
-    def sample(self, sample_shape: torch.Size = torch.Size()) -> torch.Tensor:
+    def sample(self, sample_shape: tuple[int, ...] = ()) -> torch.Tensor:
         shape = torch.Size(sample_shape) + self.event_shape
         with torch.no_grad():
             return torch.normal(self.loc.expand(shape), self.scale.expand(shape)).sort(-1).values

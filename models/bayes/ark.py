@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import numpyro
 import numpyro.distributions as ndist
 import pyro
 import pyro.distributions as pdist
 
+from probgen.datasets import posteriordb
 from probgen.models.bayes._timeseries import ar_mean
 from probgen.models.registry import BayesModel, register
 
@@ -44,12 +44,8 @@ def numpyro_model(K: int, T: int, y: Any) -> None:
 
 
 def data() -> dict[str, Any]:
-    """A synthetic AR(2) series: T = 100, α = 0.1, β = (0.6, −0.3), σ = 0.5; seed 3."""
-    rng = np.random.default_rng(3)
-    y = np.zeros(100)
-    for t in range(2, 100):
-        y[t] = 0.1 + 0.6 * y[t - 1] - 0.3 * y[t - 2] + 0.5 * rng.standard_normal()
-    return {"K": 2, "T": 100, "y": y}
+    """posteriordb's arK data (K = 5, T = 200), read from the shared posteriordb folder."""
+    return posteriordb.load(POSTERIORDB)
 
 
 register(

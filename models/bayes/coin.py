@@ -1,4 +1,7 @@
-"""Beta–Binomial coin: θ ~ Beta(a, b); k ~ Binomial(n, θ). The posterior is Beta(a + k, b + n − k)."""
+"""Beta–Binomial coin: θ ~ Beta(a, b); k ~ Binomial(n, θ).
+
+The posterior is Beta(a + k, b + n − k).
+"""
 
 from __future__ import annotations
 
@@ -31,10 +34,12 @@ def data() -> dict[str, Any]:
     return {"n": len(FLIPS), "k": float(FLIPS.count("H"))}
 
 
-register(BayesModel(
-    name="coin",
-    description="Beta–Binomial coin: θ ~ Beta(1, 1); k ~ Binomial(n, θ)",
-    pyro=pyro_model,
-    numpyro=numpyro_model,
-    data=data,
-))
+register(
+    BayesModel(
+        name="coin",
+        description="Beta–Binomial coin: θ ~ Beta(1, 1); k ~ Binomial(n, θ)",
+        pyro=pyro_model,
+        numpyro=numpyro_model,
+        data=data,
+    )
+)

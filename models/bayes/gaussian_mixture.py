@@ -25,8 +25,10 @@ import torch
 from probgen.models.bayes._ordered import NumPyroOrderedNormal, PyroOrderedNormal
 from probgen.models.registry import BayesModel, register
 
+
 def pyro_model(N: int, K: int = 2, y: Any = None) -> None:
-    """w ~ Dir(1); μ = sorted N(0, 10)^K; σ_k ~ LogN(0, 1); z_n ~ Cat(w); y_n ~ N(μ_z, σ_z)  (Pyro)."""
+    """w ~ Dirichlet(1); μ = sort(μ₁..μ_K), μ_k ~ N(0, 10); σ_k ~ LogNormal(0, 1);
+    z_n ~ Categorical(w) (enumerated); y_n ~ N(μ_(z_n), σ_(z_n))  (Pyro)."""
     w = pyro.sample("w", pdist.Dirichlet(torch.ones(K)))
     mu = pyro.sample("mu", PyroOrderedNormal(0.0, 10.0, K))
     sigma = pyro.sample("sigma", pdist.LogNormal(0.0, 1.0).expand([K]).to_event(1))
@@ -36,7 +38,8 @@ def pyro_model(N: int, K: int = 2, y: Any = None) -> None:
 
 
 def numpyro_model(N: int, K: int = 2, y: Any = None) -> None:
-    """w ~ Dir(1); μ = sorted N(0, 10)^K; σ_k ~ LogN(0, 1); z_n ~ Cat(w); y_n ~ N(μ_z, σ_z)  (NumPyro)."""
+    """w ~ Dirichlet(1); μ = sort(μ₁..μ_K), μ_k ~ N(0, 10); σ_k ~ LogNormal(0, 1);
+    z_n ~ Categorical(w) (enumerated); y_n ~ N(μ_(z_n), σ_(z_n))  (NumPyro)."""
     w = numpyro.sample("w", ndist.Dirichlet(jnp.ones(K)))
     mu = numpyro.sample("mu", NumPyroOrderedNormal(0.0, 10.0, K))
     sigma = numpyro.sample("sigma", ndist.LogNormal(0.0, 1.0).expand([K]).to_event(1))

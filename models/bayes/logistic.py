@@ -15,7 +15,7 @@ from probgen.models.registry import BayesModel, register
 
 
 def pyro_model(X: Any, y: Any = None, prior_scale: Any = 2.5) -> None:
-    """α ~ N(0, s); β_d ~ N(0, s); y_n ~ Bernoulli(logits = α + x_nᵀβ), s = prior_scale  (Pyro)."""
+    """α, β_d ~ N(0, s); y_n ~ Bernoulli(logits = α + x_nᵀβ), s = prior_scale  (Pyro)."""
     alpha = pyro.sample("alpha", pdist.Normal(0.0, prior_scale))
     beta = pyro.sample("beta", pdist.Normal(0.0, prior_scale).expand([X.shape[-1]]).to_event(1))
     with pyro.plate("data", X.shape[0]):
@@ -23,7 +23,7 @@ def pyro_model(X: Any, y: Any = None, prior_scale: Any = 2.5) -> None:
 
 
 def numpyro_model(X: Any, y: Any = None, prior_scale: Any = 2.5) -> None:
-    """α ~ N(0, s); β_d ~ N(0, s); y_n ~ Bernoulli(logits = α + x_nᵀβ), s = prior_scale  (NumPyro)."""
+    """α, β_d ~ N(0, s); y_n ~ Bernoulli(logits = α + x_nᵀβ), s = prior_scale  (NumPyro)."""
     alpha = numpyro.sample("alpha", ndist.Normal(0.0, prior_scale))
     beta = numpyro.sample("beta", ndist.Normal(0.0, prior_scale).expand([X.shape[-1]]).to_event(1))
     with numpyro.plate("data", X.shape[0]):

@@ -26,7 +26,8 @@ POSTERIORDB = "low_dim_gauss_mix-low_dim_gauss_mix"
 
 
 def pyro_model(N: int, y: Any = None) -> None:
-    """μ₁ < μ₂, μ_k ~ N(0, 2); σ_k ~ HalfN(2); θ ~ Beta(5, 5); y_n ~ θ N(μ₁, σ₁) + (1−θ) N(μ₂, σ₂)  (Pyro)."""
+    """μ₁ < μ₂, μ_k ~ N(0, 2); σ_k ~ HalfNormal(2); θ ~ Beta(5, 5);
+    y_n ~ θ N(μ₁, σ₁) + (1 − θ) N(μ₂, σ₂)  (Pyro)."""
     mu = pyro.sample("mu", PyroOrderedNormal(0.0, 2.0, 2))
     sigma = pyro.sample("sigma", pdist.HalfNormal(2.0).expand([2]).to_event(1))
     theta = pyro.sample("theta", pdist.Beta(5.0, 5.0))
@@ -36,7 +37,8 @@ def pyro_model(N: int, y: Any = None) -> None:
 
 
 def numpyro_model(N: int, y: Any = None) -> None:
-    """μ₁ < μ₂, μ_k ~ N(0, 2); σ_k ~ HalfN(2); θ ~ Beta(5, 5); y_n ~ θ N(μ₁, σ₁) + (1−θ) N(μ₂, σ₂)  (NumPyro)."""
+    """μ₁ < μ₂, μ_k ~ N(0, 2); σ_k ~ HalfNormal(2); θ ~ Beta(5, 5);
+    y_n ~ θ N(μ₁, σ₁) + (1 − θ) N(μ₂, σ₂)  (NumPyro)."""
     mu = numpyro.sample("mu", NumPyroOrderedNormal(0.0, 2.0, 2))
     sigma = numpyro.sample("sigma", ndist.HalfNormal(2.0).expand([2]).to_event(1))
     theta = numpyro.sample("theta", ndist.Beta(5.0, 5.0))

@@ -43,7 +43,7 @@ def data() -> dict[str, Any]:
 register(
     BayesModel(
         name="sblrc_blr",
-        description=f"linear regression: β ~ N(0, 10); σ ~ HalfNormal(10) (posteriordb {POSTERIORDB})",
+        description=f"linear regression: β ~ N(0, 10); σ ~ HalfN(10) (posteriordb {POSTERIORDB})",
         pyro=pyro_model,
         numpyro=numpyro_model,
         data=data,

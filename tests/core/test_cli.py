@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from probgen.models import registry
 
 from probgen.cli import main
+from probgen.models import registry
 
 COIN_MEAN = 2 / 3
 SMALL = ["--chains", "2", "--warmup", "200", "--draws", "200", "--progress", "off"]

@@ -17,8 +17,10 @@ from numpyro.contrib import funsor as numpyro_funsor
 from numpyro.infer.initialization import init_to_uniform
 from numpyro.infer.util import log_density
 from pyro import poutine
+from pyro.poutine.util import site_is_subsample
 
 from probgen.models.registry import BayesModel
+from probgen.programs import to_backend
 
 
 @pytest.fixture
@@ -47,18 +49,6 @@ def log_joints(float64: None) -> Callable[..., tuple[float, float]]:
 @pytest.fixture
 def site_shapes(float64: None) -> Callable[..., tuple[dict, dict]]:
     return _site_shapes
-
-
-def to_pyro(value: Any) -> Any:
-    """probgen's data conversion for Pyro programs: float arrays and floats to the default
-    dtype, integer arrays to int64, Python ints unchanged."""
-    if isinstance(value, np.ndarray | jax.Array):
-        value = np.array(value)  # a writable copy: torch warns about jax's read-only buffers
-        integer = np.issubdtype(value.dtype, np.integer)
-        return torch.as_tensor(value, dtype=torch.int64 if integer else torch.get_default_dtype())
-    if isinstance(value, float):
-        return torch.tensor(value)
-    return value
 
 
 def _draw_params(
@@ -91,8 +81,7 @@ def _log_joints(
 ) -> tuple[float, float]:
     """log p(params, data) from the Pyro and from the NumPyro program, with the enumerated
     discrete sites summed out when ``nesting`` (the model's max plate nesting) is given."""
-    pyro_data = {k: to_pyro(v) for k, v in data.items()}
-    pyro_params = {k: to_pyro(np.asarray(v)) for k, v in params.items()}
+    pyro_data, pyro_params = _to_pyro(data), _to_pyro(params)
     if nesting is None:
         numpyro_lp, _ = log_density(entry.numpyro, (), data, params)
         trace = poutine.trace(poutine.condition(entry.pyro, pyro_params)).get_trace(**pyro_data)
@@ -106,7 +95,7 @@ def _log_joints(
                 pyro.sample(name, pdist.Delta(value, event_dim=value.dim()))
 
         elbo = pyro.infer.TraceEnum_ELBO(max_plate_nesting=nesting)
-        pyro_lp = -elbo.differentiable_loss(entry.pyro, guide, **pyro_data)
+        pyro_lp = -elbo.loss(entry.pyro, guide, **pyro_data)
     return float(pyro_lp), float(numpyro_lp)
 
 
@@ -115,16 +104,28 @@ def _site_shapes(
 ) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
     """{site: value shape} of the sample, factor and deterministic sites of each twin, run
     at ``params`` (discrete latent sites are drawn)."""
-    pyro_params = {k: to_pyro(np.asarray(v)) for k, v in params.items()}
-    pyro_data = {k: to_pyro(v) for k, v in data.items()}
+    pyro_data, pyro_params = _to_pyro(data), _to_pyro(params)
     pyro_trace = poutine.trace(poutine.condition(entry.pyro, pyro_params)).get_trace(**pyro_data)
     model = numpyro.handlers.substitute(numpyro.handlers.seed(entry.numpyro, 0), data=params)
     numpyro_trace = numpyro.handlers.trace(model).get_trace(**data)
     return (
-        {n: tuple(s["value"].shape) for n, s in pyro_trace.nodes.items() if s["type"] == "sample"},
+        {
+            n: tuple(s["value"].shape)
+            for n, s in pyro_trace.nodes.items()
+            if s["type"] == "sample" and not site_is_subsample(s)  # Pyro traces plates too
+        },
         {
             n: tuple(np.shape(s["value"]))
             for n, s in numpyro_trace.items()
             if s["type"] in ("sample", "deterministic")
         },
     )
+
+
+def _to_pyro(values: dict[str, Any]) -> dict[str, Any]:
+    # probgen's own conversion of a Pyro program's arguments (floats to the default dtype);
+    # jax arrays are copied first because torch warns about their read-only buffers
+    return {
+        k: to_backend(np.array(v) if isinstance(v, jax.Array) else v, "pyro")
+        for k, v in values.items()
+    }

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-from probgen.models import registry
-from probgen.models.bayes import lasso, ridge
 from sklearn.linear_model import Lasso
 
 import probgen as pg
+from probgen.models import registry
+from probgen.models.bayes import lasso, ridge
 
 SETTINGS = {
     "pyro": dict(chains=1, warmup=300, draws=700),

@@ -1,0 +1,66 @@
+"""NUTS on both backends reproduces posteriordb's reference posteriors.
+
+Each reference mean must lie within 0.15 reference sd and each reference sd within 15 %
+(the references come from 10 000 thinned Stan draws; see ../shared/reference/posteriordb).
+"""
+
+import re
+
+import numpy as np
+import pytest
+
+import probgen as pg
+from probgen.datasets import posteriordb
+from probgen.models import registry
+
+# (zoo name, chains, warmup, draws) per backend: enough ESS for the tolerance, no more.
+# Pyro's NUTS takes milliseconds a leapfrog step, so its runs are single chains.
+POSTERIORS = {
+    "eight_schools_noncentered": {"numpyro": (2, 500, 1000), "pyro": (1, 300, 800)},
+    "kidscore_momiq": {"numpyro": (2, 500, 1000), "pyro": (1, 300, 600)},
+    "sblrc_blr": {"numpyro": (2, 500, 1000), "pyro": (1, 300, 600)},
+    "ark": {"numpyro": (2, 500, 1000), "pyro": (1, 300, 600)},
+    "low_dim_gauss_mix": {"numpyro": (2, 500, 1000), "pyro": (1, 300, 600)},
+    "garch11": {"numpyro": (2, 500, 1000), "pyro": (1, 300, 600)},
+}
+
+
+def reference_value(samples: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """Draws of a Stan-named scalar (``beta[2]``, 1-based) from probgen's site arrays."""
+    match = re.fullmatch(r"(\w+)(?:\[([\d,]+)\])?", name)
+    site, index = match.group(1), match.group(2)
+    draws = samples[site]
+    if index:
+        draws = draws[(..., *[int(i) - 1 for i in index.split(",")])]
+    return draws.ravel()
+
+
+@pytest.mark.skipif(posteriordb.root() is None, reason="../shared/reference/posteriordb not found")
+@pytest.mark.parametrize("backend", ["numpyro", "pyro"])
+@pytest.mark.parametrize("name", sorted(POSTERIORS))
+def test_nuts_reproduces_the_reference(name, backend):
+    entry = registry.get(name)
+    module = __import__(entry.pyro.__module__, fromlist=["POSTERIORDB"])
+    reference = posteriordb.reference(module.POSTERIORDB)
+    chains, warmup, draws = POSTERIORS[name][backend]
+    post = pg.mcmc(
+        entry.program(backend),
+        **entry.data(),
+        chains=chains,
+        warmup=warmup,
+        draws=draws,
+        seed=0,
+        progress=False,
+    )
+    bad = []
+    for param, ref in reference.items():
+        x = reference_value(post.samples, param)
+        if (
+            abs(x.mean() - ref["mean"]) > 0.15 * ref["sd"]
+            or abs(x.std() - ref["sd"]) > 0.15 * ref["sd"]
+        ):
+            bad.append(
+                f"{param}: mean {x.mean():.4g} vs {ref['mean']:.4g}, "
+                f"sd {x.std():.4g} vs {ref['sd']:.4g}"
+            )
+    assert not bad, "\n".join(bad)
