@@ -63,9 +63,9 @@ import numpyro
 import pyro
 import torch
 from numpyro.infer import MCMC, NUTS
-from probgen.models.bayes import eight_schools_noncentered as eight_schools
 
 import probgen as pg
+from probgen.models.bayes import eight_schools_noncentered as eight_schools
 
 TARGET_RATIO = 0.95
 # A run: wall-clock seconds, min bulk ESS, and a digest of the draws (to check that the
