@@ -18,7 +18,9 @@ import numpyro.infer.util
 import pyro.infer
 import pyro.poutine
 import torch
+from pyro.infer.autoguide.initialization import InitMessenger
 
+from probgen.initialization import init_strategy
 from probgen.programs import Program, as_numpy
 
 
@@ -36,7 +38,8 @@ def site_values(
         return {}
     n = len(next(iter(draws.values())))
     if program.backend == "pyro":
-        model = pyro.poutine.uncondition(program.model) if uncondition else program.model
+        model = _pyro_model(program)
+        model = pyro.poutine.uncondition(model) if uncondition else model
         pyro.set_rng_seed(seed)
         predictive = pyro.infer.Predictive(
             model, posterior_samples=_to_torch(draws, program.device), return_sites=sites
@@ -73,7 +76,9 @@ def _pyro_log_likelihood(program: Program, samples: dict[str, torch.Tensor]):
 
     first = at_draw(0)
     try:
-        predictive = pyro.infer.Predictive(program.model, posterior_samples=samples, parallel=True)
+        predictive = pyro.infer.Predictive(
+            _pyro_model(program), posterior_samples=samples, parallel=True
+        )
         out = pointwise(predictive.get_vectorized_trace(*program.args, **program.kwargs))
         if all(out[k].shape == (n, *first[k].shape) for k in observed):
             return {k: as_numpy(v) for k, v in out.items()}
@@ -81,6 +86,16 @@ def _pyro_log_likelihood(program: Program, samples: dict[str, torch.Tensor]):
         pass  # not every Pyro program broadcasts over a batch of draws: loop instead
     draws = [first] + [at_draw(i) for i in range(1, n)]
     return {k: np.stack([as_numpy(d[k]) for d in draws]) for k in observed}
+
+
+def _pyro_model(program: Program):
+    """The Pyro program under probgen's init strategy.
+
+    Pyro's ``Predictive`` first runs the program with values drawn from the prior to
+    count its plates, which improper priors cannot give; probgen's strategy fills those
+    sites first. The draws that ``Predictive`` conditions on replace these values.
+    """
+    return InitMessenger(init_strategy("pyro"))(program.model)
 
 
 def _to_torch(draws: dict[str, np.ndarray], device: str) -> dict[str, torch.Tensor]:
