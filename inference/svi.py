@@ -46,13 +46,12 @@ def make_guide(program: Program, guide: str | Callable) -> Callable:
         return guide
     if guide not in _AUTOGUIDES:
         raise ArgumentError(f"guide must be one of {GUIDES} or a guide function, got {guide!r}")
-    for site in program.sites().values():
-        if site.kind == "latent" and site.discrete and not site.enumerated:
-            raise ModelError(
-                f"site {site.name!r} is a discrete latent variable, which the {guide!r} "
-                "autoguide cannot fit: sum it out with infer={'enumerate': 'parallel'} or "
-                "pass a guide function"
-            )
+    if discrete := program.discrete_latents():
+        raise ModelError(
+            f"site {discrete[0]!r} is a discrete latent variable, which the {guide!r} "
+            "autoguide cannot fit: sum it out with infer={'enumerate': 'parallel'} or "
+            "pass a guide function"
+        )
     if guide == "iaf":
         size = sum(np.size(program.sites()[k].value) for k in program.site_names("latent"))
         if size < 2:

@@ -58,8 +58,14 @@ def mcmc(
         program, sampler, dense_mass=dense_mass, target_accept=target_accept, init=init
     )
     return _mcmc.run(
-        program, kernel, chains=chains, warmup=warmup, draws=draws, seed=seed,
-        progress=progress, sampler=sampler,
+        program,
+        kernel,
+        chains=chains,
+        warmup=warmup,
+        draws=draws,
+        seed=seed,
+        progress=progress,
+        sampler=sampler,
     )
 
 
@@ -100,7 +106,13 @@ def svi(
     fitted_guide = _svi.make_guide(program, guide)
     loss = _svi.make_elbo(program, elbo, particles, alpha)
     return _svi.run(
-        program, fitted_guide, loss, steps=steps, lr=lr, lr_decay=lr_decay, seed=seed,
+        program,
+        fitted_guide,
+        loss,
+        steps=steps,
+        lr=lr,
+        lr_decay=lr_decay,
+        seed=seed,
         progress=progress,
         laplace=guide == "laplace" and program.backend == "pyro",
     )
@@ -113,13 +125,12 @@ def _bind(model, args, kwargs, backend, device) -> Program:
 
 
 def _continuous_latents(program: Program, sampler: str) -> None:
-    for site in program.sites().values():
-        if site.kind == "latent" and site.discrete and not site.enumerated:
-            raise ModelError(
-                f"site {site.name!r} is a discrete latent variable, and {sampler.upper()} "
-                "needs continuous ones: sum it out by marking the sample statement with "
-                "infer={'enumerate': 'parallel'}, or integrate it out by hand"
-            )
+    if discrete := program.discrete_latents():
+        raise ModelError(
+            f"site {discrete[0]!r} is a discrete latent variable, and {sampler.upper()} "
+            "needs continuous ones: sum it out by marking the sample statement with "
+            "infer={'enumerate': 'parallel'}, or integrate it out by hand"
+        )
 
 
 def _at_least(name: str, value: Any, minimum: int) -> None:

@@ -143,6 +143,14 @@ class Program:
         """Names of the sites of ``kind``: "latent", "observed" or "deterministic"."""
         return [s.name for s in self.sites().values() if s.kind == kind]
 
+    def discrete_latents(self) -> list[str]:
+        """Discrete latent sites that are not summed out by enumeration."""
+        return [
+            s.name
+            for s in self.sites().values()
+            if s.kind == "latent" and s.discrete and not s.enumerated
+        ]
+
     @property
     def enumerated(self) -> bool:
         """Whether the program sums a discrete latent site out by enumeration."""

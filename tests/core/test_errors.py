@@ -6,9 +6,9 @@ import numpyro.distributions as ndist
 import pyro
 import pyro.distributions as dist
 import pytest
-from conftest import numpyro_coin, pyro_coin
 
 import probgen as pg
+from probgen.models import registry
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])
@@ -30,7 +30,7 @@ def test_nan_inside_an_array_is_counted():
 
 def test_unknown_sampler():
     with pytest.raises(pg.ArgumentError, match="sampler must be one of"):
-        pg.mcmc(numpyro_coin, 10, k=7.0, sampler="gibs")
+        pg.mcmc(registry.get("coin").numpyro, 10, k=7.0, sampler="gibs")
 
 
 @pytest.mark.parametrize(
@@ -38,12 +38,12 @@ def test_unknown_sampler():
 )
 def test_counts_out_of_range(option, value):
     with pytest.raises(pg.ArgumentError, match=f"{option} must be an integer"):
-        pg.mcmc(numpyro_coin, 10, k=7.0, **{option: value})
+        pg.mcmc(registry.get("coin").numpyro, 10, k=7.0, **{option: value})
 
 
 def test_target_accept_out_of_range():
     with pytest.raises(pg.ArgumentError, match="target_accept"):
-        pg.mcmc(numpyro_coin, 10, k=7.0, target_accept=1.0)
+        pg.mcmc(registry.get("coin").numpyro, 10, k=7.0, target_accept=1.0)
 
 
 def test_discrete_latent_for_nuts_names_the_site():
@@ -62,9 +62,9 @@ def test_discrete_latent_for_nuts_names_the_site():
 
 def test_unknown_backend_and_device():
     with pytest.raises(pg.ArgumentError, match="backend must be"):
-        pg.mcmc(numpyro_coin, 10, k=7.0, backend="stan")
+        pg.mcmc(registry.get("coin").numpyro, 10, k=7.0, backend="stan")
     with pytest.raises(pg.ArgumentError, match="device must be"):
-        pg.mcmc(numpyro_coin, 10, k=7.0, device="tpu")
+        pg.mcmc(registry.get("coin").numpyro, 10, k=7.0, device="tpu")
 
 
 def test_not_a_program():
@@ -84,15 +84,15 @@ def test_model_that_fails_before_sampling_asks_for_backend():
 
 def test_svi_arguments():
     with pytest.raises(pg.ArgumentError, match="steps must be"):
-        pg.svi(pyro_coin, 10, k=7.0, steps=0)
+        pg.svi(registry.get("coin").pyro, 10, k=7.0, steps=0)
     with pytest.raises(pg.ArgumentError, match="guide must be one of"):
-        pg.svi(pyro_coin, 10, k=7.0, guide="gaussian")
+        pg.svi(registry.get("coin").pyro, 10, k=7.0, guide="gaussian")
     with pytest.raises(pg.ArgumentError, match="elbo must be one of"):
-        pg.svi(pyro_coin, 10, k=7.0, elbo="iwae")
+        pg.svi(registry.get("coin").pyro, 10, k=7.0, elbo="iwae")
     with pytest.raises(pg.ArgumentError, match="lr must be positive"):
-        pg.svi(pyro_coin, 10, k=7.0, lr=0.0)
+        pg.svi(registry.get("coin").pyro, 10, k=7.0, lr=0.0)
 
 
 def test_init_names_an_unknown_site():
     with pytest.raises(pg.ArgumentError, match=r"init names \['phi'\]"):
-        pg.mcmc(numpyro_coin, 10, k=7.0, init={"phi": 0.5})
+        pg.mcmc(registry.get("coin").numpyro, 10, k=7.0, init={"phi": 0.5})

@@ -4,17 +4,25 @@ import arviz as az
 import numpy as np
 import pytest
 import torch
-from conftest import numpyro_coin
 from scipy import stats
 
 import probgen as pg
 from probgen.diagnostics import check
+from probgen.models import registry
 
 
 @pytest.fixture(scope="module")
 def numpyro_post():
-    return pg.mcmc(numpyro_coin, 10, k=7.0, chains=2, warmup=300, draws=1000, seed=0,
-                   progress=False)
+    return pg.mcmc(
+        registry.get("coin").numpyro,
+        10,
+        k=7.0,
+        chains=2,
+        warmup=300,
+        draws=1000,
+        seed=0,
+        progress=False,
+    )
 
 
 def test_arviz_groups_and_pointwise_log_likelihood(coin):
@@ -92,8 +100,10 @@ def test_check_flags_each_problem():
     diverging = np.zeros((4, 1000), bool)
     diverging[1, 5] = diverging[2, 7] = True
     problems = check(_idata({"x": good}, diverging=diverging))
-    assert problems == ["2 divergent transition(s) after warm-up: raise target_accept or "
-                        "reparameterize (e.g. non-centered)"]
+    assert problems == [
+        "2 divergent transition(s) after warm-up: raise target_accept or "
+        "reparameterize (e.g. non-centered)"
+    ]
     # slowly varying energy: E-BFMI = Σ ΔE² / Σ (E − Ē)² is small
     energy = np.cumsum(rng.normal(size=(4, 1000)), axis=1)
     problems = check(_idata({"x": good}, energy=energy))

@@ -21,7 +21,7 @@ PYRO = dict(chains=1, warmup=300, draws=700)
 POSTERIORS = {
     "eight_schools_noncentered": {"numpyro": NUMPYRO, "pyro": PYRO},
     "kidscore_momiq": {"numpyro": NUMPYRO, "pyro": {**PYRO, "dense_mass": True}},
-    "sblrc_blr": {"numpyro": NUMPYRO, "pyro": PYRO},
+    "sblrc_blr": {"numpyro": NUMPYRO, "pyro": {**PYRO, "dense_mass": True}},
     "ark": {"numpyro": NUMPYRO, "pyro": {**PYRO, "dense_mass": True}},
     "low_dim_gauss_mix": {"numpyro": NUMPYRO, "pyro": PYRO},
     "garch11": {"numpyro": NUMPYRO, "pyro": {**PYRO, "draws": 1200, "dense_mass": True}},
