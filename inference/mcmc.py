@@ -1,7 +1,9 @@
 """MCMC on both backends: the libraries' own drivers, kernels and initialisation.
 
 ``run`` drives any kernel with Pyro's ``MCMC`` or NumPyro's ``MCMC`` and returns a
-``Posterior``; ``nuts`` builds the libraries' NUTS/HMC kernels. Pyro chains run one
+``Posterior``; ``NUTS`` and ``HMC`` build the libraries' own kernels. A sampler is a small
+frozen dataclass of its settings with ``name`` and ``kernel(program, init)``, which returns
+a factory of fresh library kernels (one per chain). Pyro chains run one
 after another in this process: Pyro's multi-process chains need picklable programs and a
 spare core per chain, and gain nothing on a laptop.
 """
@@ -9,6 +11,7 @@ spare core per chain, and gain nothing on a laptop.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -33,30 +36,39 @@ _NUMPYRO_STATS = {
 }
 
 
-def nuts(
-    program: Program,
-    sampler: str,
-    *,
-    dense_mass: bool,
-    target_accept: float,
-    init: str | dict[str, Any] | None,
-) -> Callable[[], Any]:
-    """A factory of the library's NUTS or HMC kernel for ``program``.
+@dataclass(frozen=True)
+class NUTS:
+    """The No-U-Turn sampler of the program's library (Hoffman & Gelman, 2014).
 
-    Both adapt the step size by dual averaging towards ``target_accept`` and a diagonal
-    (or, with ``dense_mass``, dense) mass matrix during warm-up.
+    Warm-up adapts the step size by dual averaging towards ``target_accept`` and a
+    diagonal (``dense_mass``: dense) inverse mass matrix from the warm-up draws.
     """
-    strategy = init_strategy(program.backend, init, program.site_names("latent"))
-    options = {"target_accept_prob": target_accept, "init_strategy": strategy}
-    if program.backend == "pyro":
-        cls = pyro.infer.NUTS if sampler == "nuts" else pyro.infer.HMC
-        # a known nesting spares Pyro a forward run, which improper priors cannot take
-        nesting = program.max_plate_nesting
-        return lambda: cls(
-            program.model, full_mass=dense_mass, max_plate_nesting=nesting, **options
-        )
-    cls = numpyro.infer.NUTS if sampler == "nuts" else numpyro.infer.HMC
-    return lambda: cls(program.model, dense_mass=dense_mass, **options)
+
+    target_accept: float = 0.8
+    dense_mass: bool = False
+    name = "nuts"
+
+    def kernel(self, program: Program, init: str | dict[str, Any] | None) -> Callable[[], Any]:
+        """A factory of fresh library kernels for ``program``, one per chain."""
+        strategy = init_strategy(program.backend, init, program.site_names("latent"))
+        options = {"target_accept_prob": self.target_accept, "init_strategy": strategy}
+        hmc = self.name == "hmc"
+        if program.backend == "pyro":
+            cls = pyro.infer.HMC if hmc else pyro.infer.NUTS
+            # a known nesting spares Pyro a forward run, which improper priors cannot take
+            nesting = program.max_plate_nesting
+            return lambda: cls(
+                program.model, full_mass=self.dense_mass, max_plate_nesting=nesting, **options
+            )
+        cls = numpyro.infer.HMC if hmc else numpyro.infer.NUTS
+        return lambda: cls(program.model, dense_mass=self.dense_mass, **options)
+
+
+@dataclass(frozen=True)
+class HMC(NUTS):
+    """Hamiltonian Monte Carlo with the library's default trajectory length, adapted as NUTS."""
+
+    name = "hmc"
 
 
 def run(
@@ -78,8 +90,11 @@ def run(
 
 
 def _run_numpyro(program, make_kernel, chains, warmup, draws, seed, progress):
+    kernel = make_kernel()
+    # probgen's kernels name the state fields they record; NumPyro's own are NUTS/HMC
+    names = getattr(kernel, "sample_stats", _NUMPYRO_STATS)
     mcmc = numpyro.infer.MCMC(
-        make_kernel(),
+        kernel,
         num_warmup=warmup,
         num_samples=draws,
         num_chains=chains,
@@ -90,32 +105,42 @@ def _run_numpyro(program, make_kernel, chains, warmup, draws, seed, progress):
         mcmc.run(
             jax.random.PRNGKey(seed),
             *program.args,
-            extra_fields=tuple(_NUMPYRO_STATS),
+            extra_fields=tuple(names),
             **program.kwargs,
         )
     samples = {k: np.asarray(v) for k, v in mcmc.get_samples(group_by_chain=True).items()}
     fields = mcmc.get_extra_fields(group_by_chain=True)
-    stats = {_NUMPYRO_STATS[k]: np.asarray(v) for k, v in fields.items() if k in _NUMPYRO_STATS}
+    stats = {names[k]: np.asarray(v) for k, v in fields.items() if k in names}
     if "n_steps" in stats:
         stats["tree_depth"] = np.floor(np.log2(np.maximum(stats["n_steps"], 1))).astype(int) + 1
     return samples, stats
 
 
 class _PyroStats:
-    """An MCMC hook recording, per draw, what Pyro's kernels expose publicly."""
+    """An MCMC hook recording per-draw statistics of a Pyro kernel.
+
+    probgen's kernels publish the last transition's statistics as ``kernel.stats``
+    (``{arviz name: float}``); Pyro's NUTS/HMC expose divergences and the step size.
+    """
 
     def __init__(self):
-        self.diverging: list[bool] = []
-        self.step_size: list[float] = []
+        self.rows: list[dict[str, Any]] = []
         self._divergences = 0
 
     def __call__(self, kernel, params, stage: str, i: int) -> None:
         if not stage.startswith("Sample"):
             return
+        if hasattr(kernel, "stats"):
+            self.rows.append(dict(kernel.stats))
+            return
         divergences = len(kernel.diagnostics().get("divergences", ()))
-        self.diverging.append(divergences > self._divergences)
+        self.rows.append(
+            {"diverging": divergences > self._divergences, "step_size": float(kernel.step_size)}
+        )
         self._divergences = divergences
-        self.step_size.append(float(kernel.step_size))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {k: np.array([row[k] for row in self.rows]) for k in self.rows[0]}
 
 
 def _run_pyro(program, make_kernel, chains, warmup, draws, seed, progress):
@@ -134,14 +159,14 @@ def _run_pyro(program, make_kernel, chains, warmup, draws, seed, progress):
         with torch.device(program.device):
             mcmc.run(*program.args, **program.kwargs)
         per_chain.append({k: as_numpy(v) for k, v in mcmc.get_samples().items()})
-        stats.append({"diverging": record.diverging, "step_size": record.step_size})
+        stats.append(record.arrays())
     samples = {k: np.stack([c[k] for c in per_chain]) for k in per_chain[0]}
     deterministic = program.site_names("deterministic")
     if deterministic:
         flat = {k: v.reshape((-1, *v.shape[2:])) for k, v in samples.items()}
         values = predictive.site_values(program, flat, deterministic, seed=seed)
         samples.update({k: v.reshape((chains, draws, *v.shape[1:])) for k, v in values.items()})
-    return samples, {k: np.array([s[k] for s in stats]) for k in stats[0]}
+    return samples, {k: np.stack([s[k] for s in stats]) for k in stats[0]}
 
 
 def _jax_device(device: str):

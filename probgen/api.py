@@ -12,23 +12,23 @@ from typing import Any
 from probgen.errors import ArgumentError, ModelError
 from probgen.inference import mcmc as _mcmc
 from probgen.inference import svi as _svi
+from probgen.inference.mcmc import NUTS
+from probgen.inference.samplers import Sampler, resolve
 from probgen.programs import Backend, Program, prepare
 from probgen.results import Posterior, VIResult
-
-SAMPLERS = ("nuts", "hmc")
 
 
 def mcmc(
     model: Callable,
     *args: Any,
-    sampler: str = "nuts",
+    sampler: str | Sampler = "nuts",
     chains: int = 4,
     warmup: int = 1000,
     draws: int = 1000,
     seed: int = 0,
     progress: bool = True,
-    dense_mass: bool = False,
-    target_accept: float = 0.8,
+    dense_mass: bool | None = None,
+    target_accept: float | None = None,
     init: str | dict[str, Any] | None = None,
     device: str = "cpu",
     backend: Backend | None = None,
@@ -36,36 +36,36 @@ def mcmc(
 ) -> Posterior:
     """Sample the posterior p(z | x) ∝ p(x, z) of a Pyro or NumPyro program by MCMC.
 
-    ``sampler="nuts"`` is the No-U-Turn sampler (Hoffman & Gelman, 2014); ``"hmc"`` is
-    Hamiltonian Monte Carlo with a fixed trajectory length. Both run on the program's own
-    library, adapt the step size towards ``target_accept`` and a diagonal (``dense_mass``:
-    dense) mass matrix during ``warmup``, then keep ``draws`` draws per chain.
+    ``sampler`` is a name from ``probgen.inference.samplers.SAMPLERS`` or a sampler object
+    such as ``NUTS(target_accept=0.9)``. ``"nuts"`` is the No-U-Turn sampler (Hoffman &
+    Gelman, 2014); ``"hmc"`` is Hamiltonian Monte Carlo with a fixed trajectory length.
+    Both run on the program's own library, adapt the step size towards ``target_accept``
+    (default 0.8) and a diagonal (``dense_mass``: dense) mass matrix during ``warmup``,
+    then keep ``draws`` draws per chain. ``target_accept`` and ``dense_mass`` apply to a
+    sampler given by name; None keeps the sampler's default.
 
     ``init`` is ``"uniform"`` (default), ``"median"``, ``"mean"``, ``"sample"`` or a dict
     ``{site: value}`` of constrained starting values. ``backend`` overrides the detection
     of the program's library. Returns a ``Posterior`` with draws shaped (chains, draws, ...).
     """
-    if sampler not in SAMPLERS:
-        raise ArgumentError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
     _at_least("chains", chains, 1)
     _at_least("warmup", warmup, 0)
     _at_least("draws", draws, 1)
-    if not 0 < target_accept < 1:
+    if target_accept is not None and not 0 < target_accept < 1:
         raise ArgumentError(f"target_accept must lie in (0, 1), got {target_accept}")
+    spec = resolve(sampler, dense_mass=dense_mass, target_accept=target_accept)
     program = _bind(model, args, kwargs, backend, device)
-    _continuous_latents(program, sampler)
-    kernel = _mcmc.nuts(
-        program, sampler, dense_mass=dense_mass, target_accept=target_accept, init=init
-    )
+    if isinstance(spec, NUTS):
+        _continuous_latents(program, spec.name)
     return _mcmc.run(
         program,
-        kernel,
+        spec.kernel(program, init),
         chains=chains,
         warmup=warmup,
         draws=draws,
         seed=seed,
         progress=progress,
-        sampler=sampler,
+        sampler=spec.name,
     )
 
 

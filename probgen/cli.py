@@ -24,8 +24,9 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
-from probgen.api import SAMPLERS, mcmc
+from probgen.api import mcmc
 from probgen.errors import ArgumentError, ProbgenError
+from probgen.inference.samplers import SAMPLERS
 from probgen.models import registry
 from probgen.results import Posterior
 

@@ -96,3 +96,12 @@ def test_svi_arguments():
 def test_init_names_an_unknown_site():
     with pytest.raises(pg.ArgumentError, match=r"init names \['phi'\]"):
         pg.mcmc(registry.get("coin").numpyro, 10, k=7.0, init={"phi": 0.5})
+
+
+def test_sampler_objects_and_settings():
+    from probgen.inference.mcmc import NUTS
+
+    with pytest.raises(pg.ArgumentError, match=r"\['target_accept'\] apply to samplers given"):
+        pg.mcmc(registry.get("coin").numpyro, 10, k=7.0, sampler=NUTS(), target_accept=0.9)
+    with pytest.raises(pg.ArgumentError, match="a name or a sampler object"):
+        pg.mcmc(registry.get("coin").numpyro, 10, k=7.0, sampler=3)

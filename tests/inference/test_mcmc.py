@@ -5,6 +5,7 @@ import pytest
 from scipy import stats
 
 import probgen as pg
+from probgen.models import registry
 
 # the coin's posterior for k = 7 heads in n = 10 tosses under a flat prior
 EXACT = stats.beta(8, 4)
@@ -154,3 +155,14 @@ def test_flat_prior_gives_the_likelihood_posterior(backend):
     row = post.summary(round_to="none").loc["mu"]
     assert abs(row["mean"] - y.mean()) < 4 * row["mcse_mean"]
     assert abs(row["sd"] - 0.25) < 0.1 * 0.25
+
+
+def test_sampler_object_equals_its_name():
+    from probgen.inference.mcmc import NUTS
+
+    coin = registry.get("coin").numpyro
+    options = dict(chains=1, warmup=100, draws=100, seed=0, progress=False)
+    by_name = pg.mcmc(coin, 10, k=7.0, target_accept=0.9, **options)
+    by_object = pg.mcmc(coin, 10, k=7.0, sampler=NUTS(target_accept=0.9), **options)
+    np.testing.assert_array_equal(by_name.samples["theta"], by_object.samples["theta"])
+    assert by_object.attrs["sampler"] == "nuts"

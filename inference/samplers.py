@@ -1,0 +1,44 @@
+"""Sampler names, as ``pg.mcmc(..., sampler=NAME)`` takes them, and their defaults."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from probgen.errors import ArgumentError
+from probgen.inference.mcmc import HMC, NUTS
+from probgen.programs import Program
+
+
+class Sampler(Protocol):
+    """What ``pg.mcmc`` needs of a sampler: a name and a factory of library kernels."""
+
+    name: str
+
+    def kernel(self, program: Program, init: str | dict[str, Any] | None) -> Any: ...
+
+
+SAMPLERS: dict[str, type] = {"nuts": NUTS, "hmc": HMC}
+
+
+def resolve(sampler: str | Sampler, **settings: Any) -> Sampler:
+    """The sampler called ``sampler`` with ``settings`` (those left None keep its default).
+
+    A sampler object passes through as it is; ``settings`` then must all be None.
+    """
+    settings = {k: v for k, v in settings.items() if v is not None}
+    if not isinstance(sampler, str):
+        if not hasattr(sampler, "kernel"):
+            raise ArgumentError(f"sampler must be a name or a sampler object, got {sampler!r}")
+        if settings:
+            raise ArgumentError(
+                f"{sorted(settings)} apply to samplers given by name; set them on {sampler!r}"
+            )
+        return sampler
+    if sampler not in SAMPLERS:
+        raise ArgumentError(f"sampler must be one of {tuple(SAMPLERS)}, got {sampler!r}")
+    cls = SAMPLERS[sampler]
+    fields = cls.__dataclass_fields__
+    unknown = sorted(set(settings) - set(fields))
+    if unknown:
+        raise ArgumentError(f"sampler {sampler!r} takes no {unknown}")
+    return cls(**settings)
