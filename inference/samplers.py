@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import MISSING, fields
 from typing import Any, Protocol
 
 from probgen.errors import ArgumentError
+from probgen.inference.independence import Independence
+from probgen.inference.mala import MALA
 from probgen.inference.mcmc import HMC, NUTS
+from probgen.inference.mh import RandomWalk
+from probgen.inference.ula import ULA
 from probgen.programs import Program
 
 
@@ -17,7 +22,14 @@ class Sampler(Protocol):
     def kernel(self, program: Program, init: str | dict[str, Any] | None) -> Any: ...
 
 
-SAMPLERS: dict[str, type] = {"nuts": NUTS, "hmc": HMC}
+SAMPLERS: dict[str, type] = {
+    "nuts": NUTS,
+    "hmc": HMC,
+    "mh": RandomWalk,
+    "independence": Independence,
+    "ula": ULA,
+    "mala": MALA,
+}
 
 
 def resolve(sampler: str | Sampler, **settings: Any) -> Sampler:
@@ -37,8 +49,15 @@ def resolve(sampler: str | Sampler, **settings: Any) -> Sampler:
     if sampler not in SAMPLERS:
         raise ArgumentError(f"sampler must be one of {tuple(SAMPLERS)}, got {sampler!r}")
     cls = SAMPLERS[sampler]
-    fields = cls.__dataclass_fields__
-    unknown = sorted(set(settings) - set(fields))
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(settings) - set(known))
     if unknown:
         raise ArgumentError(f"sampler {sampler!r} takes no {unknown}")
+    required = [k for k, f in known.items() if f.default is MISSING and k not in settings]
+    if required:
+        example = ", ".join(f"{k}=..." for k in required)
+        raise ArgumentError(
+            f"sampler {sampler!r} needs {required}: pass sampler={cls.__name__}({example}) "
+            f"(from probgen.inference.samplers import {cls.__name__})"
+        )
     return cls(**settings)

@@ -105,3 +105,9 @@ def test_sampler_objects_and_settings():
         pg.mcmc(registry.get("coin").numpyro, 10, k=7.0, sampler=NUTS(), target_accept=0.9)
     with pytest.raises(pg.ArgumentError, match="a name or a sampler object"):
         pg.mcmc(registry.get("coin").numpyro, 10, k=7.0, sampler=3)
+
+
+@pytest.mark.parametrize("name, needs", [("ula", "step_size"), ("independence", "proposal")])
+def test_sampler_name_without_its_required_setting(name, needs):
+    with pytest.raises(pg.ArgumentError, match=f"needs \\['{needs}'\\]"):
+        pg.mcmc(registry.get("coin").numpyro, 10, k=7.0, sampler=name)

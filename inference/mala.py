@@ -1,0 +1,337 @@
+"""MALA, the Metropolis-adjusted Langevin algorithm, as NumPyro and Pyro kernels.
+
+From x, with step size η and a diagonal inverse mass matrix m, MALA proposes
+x' ~ N(x + η m ⊙ ∇log p(x), 2η diag(m)) and accepts it with probability
+min(1, p(x') q(x | x') / (p(x) q(x' | x))) (Roberts & Tweedie, 1996); see ``langevin.py``
+for the transition itself. The kernels run in the unconstrained space of the program's
+latent sites, flattened to one vector. Warm-up adapts η by dual averaging towards the
+target acceptance (0.574 is optimal for MALA, Roberts & Rosenthal, 1998) and, if asked,
+m from the warm-up draws, with the libraries' own adapters (Stan's windows). The same
+kernels with ``metropolize=False`` and nothing adapted are ULA (``ula.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpyro.infer.mcmc
+import pyro.infer.mcmc.mcmc_kernel
+import torch
+from jax.flatten_util import ravel_pytree
+from numpyro.infer.hmc_util import HMCAdaptState, warmup_adapter
+from numpyro.infer.util import initialize_model as numpyro_initialize_model
+from pyro.infer.mcmc.adaptation import WarmupAdapter
+from pyro.infer.mcmc.util import initialize_model as pyro_initialize_model
+from pyro.ops.integrator import potential_grad
+
+from probgen.inference.langevin import LangevinState, jax_step, torch_step
+from probgen.initialization import init_strategy
+from probgen.programs import Program
+
+# the first step size that the step-size search starts from when none is given
+INITIAL_STEP_SIZE = 0.1
+
+
+@dataclass(frozen=True)
+class MALA:
+    """Metropolis-adjusted Langevin: x' ~ N(x + η M⁻¹∇log p(x), 2η M⁻¹), MH-corrected.
+
+    ``step_size=None`` adapts η during warm-up by dual averaging towards
+    ``target_accept``; a number keeps η fixed. ``adapt_mass`` also adapts a diagonal M⁻¹
+    (the variances of the warm-up draws), as NUTS does.
+    """
+
+    step_size: float | None = None
+    target_accept: float = 0.574
+    adapt_mass: bool = False
+    name = "mala"
+
+    def kernel(self, program: Program, init: str | dict[str, Any] | None) -> Callable[[], Any]:
+        """A factory of fresh library kernels for ``program``, one per chain."""
+        return langevin_kernel(
+            program,
+            init,
+            step_size=self.step_size,
+            metropolize=True,
+            adapt_mass=self.adapt_mass,
+            target_accept=self.target_accept,
+        )
+
+
+def langevin_kernel(
+    program: Program, init: str | dict[str, Any] | None, **options: Any
+) -> Callable[[], Any]:
+    """A factory of Langevin kernels of ``program``'s library with ``options``."""
+    strategy = init_strategy(program.backend, init, program.site_names("latent"))
+    if program.backend == "pyro":
+        nesting = program.max_plate_nesting
+        return lambda: PyroLangevin(
+            program.model, init_strategy=strategy, max_plate_nesting=nesting, **options
+        )
+    return lambda: NumPyroLangevin(program.model, init_strategy=strategy, **options)
+
+
+class NumPyroLangevinState(NamedTuple):
+    """``z``: unconstrained latents; ``step_size``: the η of this transition."""
+
+    i: jax.Array
+    z: Any
+    logdensity: jax.Array
+    grad: jax.Array
+    accept_prob: jax.Array
+    step_size: jax.Array
+    mean_accept_prob: jax.Array
+    adapt_state: HMCAdaptState
+    rng_key: jax.Array
+
+
+class NumPyroLangevin(numpyro.infer.mcmc.MCMCKernel):
+    """A NumPyro kernel of MALA (``metropolize``) or ULA on the model's unconstrained latents.
+
+    ``step_size=None`` searches a first η and adapts it during warm-up.
+    """
+
+    sample_stats = {"accept_prob": "acceptance_rate", "step_size": "step_size"}
+
+    def __init__(
+        self,
+        model: Callable,
+        *,
+        step_size: float | None,
+        metropolize: bool,
+        adapt_mass: bool,
+        target_accept: float = 0.574,
+        init_strategy: Callable,
+    ):
+        self._model = model
+        self._step_size = step_size
+        self._metropolize = metropolize
+        self._adapt_mass = adapt_mass
+        self._target_accept = target_accept
+        self._init_strategy = init_strategy
+        self._postprocess_fn = None
+
+    @property
+    def model(self) -> Callable:
+        return self._model
+
+    @property
+    def sample_field(self) -> str:
+        return "z"
+
+    def postprocess_fn(self, args, kwargs):
+        return self._postprocess_fn(*args, **kwargs)
+
+    def get_diagnostics_str(self, state: NumPyroLangevinState) -> str:
+        return f"step size {state.step_size:.2e}. acc. prob={state.mean_accept_prob:.2f}"
+
+    def _logdensity_and_grad(self, unravel: Callable) -> Callable:
+        return jax.value_and_grad(lambda flat: -self._potential_fn(unravel(flat)))
+
+    def _find_step_size(self, step_size, inverse_mass, z_info, rng_key):
+        """Double or halve η until one proposal's α crosses the target (Hoffman & Gelman)."""
+        flat, unravel = ravel_pytree(z_info[0])
+        f = self._logdensity_and_grad(unravel)
+        state = LangevinState(flat, *f(flat))
+
+        def above(eta):
+            return jax_step(rng_key, state, f, eta, inverse_mass, True)[1] > self._target_accept
+
+        factor = jnp.where(above(step_size), 2.0, 0.5)
+        step_size, _ = jax.lax.while_loop(
+            lambda c: (c[1] < 40) & (above(c[0]) == (factor > 1)),
+            lambda c: (c[0] * factor, c[1] + 1),
+            (jnp.asarray(step_size, flat.dtype), 0),
+        )
+        return step_size
+
+    def init(self, rng_key, num_warmup, init_params, model_args, model_kwargs):
+        rng_key, key_model, key_adapt = jax.random.split(rng_key, 3)
+        info, potential_gen, postprocess_gen, _ = numpyro_initialize_model(
+            key_model,
+            self._model,
+            init_strategy=self._init_strategy,
+            dynamic_args=True,
+            model_args=model_args,
+            model_kwargs=model_kwargs,
+        )
+        self._potential_fn = potential_gen(*model_args, **(model_kwargs or {}))
+        self._postprocess_fn = postprocess_gen
+        z = info.z if init_params is None else init_params
+        flat, unravel = ravel_pytree(z)
+        adapt = self._step_size is None
+        self._num_warmup = num_warmup
+        adapter_init, self._adapter_update = warmup_adapter(
+            num_warmup,
+            find_reasonable_step_size=self._find_step_size if adapt else None,
+            adapt_step_size=adapt,
+            adapt_mass_matrix=self._adapt_mass,
+            target_accept_prob=self._target_accept,
+        )
+        first = INITIAL_STEP_SIZE if adapt else self._step_size
+        adapt_state = adapter_init((z,), key_adapt, first, mass_matrix_size=flat.size)
+        logp, grad = self._logdensity_and_grad(unravel)(flat)
+        zero = jnp.zeros((), flat.dtype)
+        return NumPyroLangevinState(
+            jnp.array(0), z, logp, grad, zero, adapt_state.step_size, zero, adapt_state, rng_key
+        )
+
+    def sample(self, state, model_args, model_kwargs):
+        i, z, logp, grad, _, _, mean_accept, adapt_state, rng_key = state
+        rng_key, key = jax.random.split(rng_key)
+        flat, unravel = ravel_pytree(z)
+        step_size = adapt_state.step_size
+        new, accept_prob = jax_step(
+            key,
+            LangevinState(flat, logp, grad),
+            self._logdensity_and_grad(unravel),
+            step_size,
+            adapt_state.inverse_mass_matrix,
+            self._metropolize,
+        )
+        z = unravel(new.position)
+        warming = i < self._num_warmup
+        adapt_state = jax.lax.cond(
+            warming,
+            lambda s: self._adapter_update(i, accept_prob, (z,), s),
+            lambda s: s,
+            adapt_state,
+        )
+        n = jnp.where(warming, i + 1, i + 1 - self._num_warmup)
+        mean_accept = mean_accept + (accept_prob - mean_accept) / n
+        return NumPyroLangevinState(
+            i + 1, z, new.logdensity, new.grad, accept_prob, step_size, mean_accept,
+            adapt_state, rng_key,
+        )  # fmt: skip
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_adapter_update"] = None
+        return state
+
+
+class PyroLangevin(pyro.infer.mcmc.mcmc_kernel.MCMCKernel):
+    """A Pyro kernel of MALA (``metropolize``) or ULA on the model's unconstrained latents.
+
+    Publishes the last transition's ``stats`` (acceptance_rate, step_size) for probgen.
+    """
+
+    def __init__(
+        self,
+        model: Callable,
+        *,
+        step_size: float | None,
+        metropolize: bool,
+        adapt_mass: bool,
+        target_accept: float = 0.574,
+        init_strategy: Callable,
+        max_plate_nesting: int | None = None,
+    ):
+        self.model = model
+        self.transforms = None
+        self._step_size = step_size
+        self._metropolize = metropolize
+        self._target_accept = target_accept
+        self._init_strategy = init_strategy
+        self._max_plate_nesting = max_plate_nesting
+        self._adapter = WarmupAdapter(
+            INITIAL_STEP_SIZE if step_size is None else step_size,
+            adapt_step_size=step_size is None,
+            target_accept_prob=target_accept,
+            adapt_mass_matrix=adapt_mass,
+        )
+        self.stats: dict[str, float] = {}
+
+    @property
+    def initial_params(self) -> dict[str, torch.Tensor]:
+        return self._initial_params
+
+    @initial_params.setter
+    def initial_params(self, params: dict[str, torch.Tensor]) -> None:
+        self._initial_params = params
+
+    def setup(self, warmup_steps, *args, **kwargs):
+        params, self._potential_fn, self.transforms, _ = pyro_initialize_model(
+            self.model,
+            args,
+            kwargs,
+            max_plate_nesting=self._max_plate_nesting,
+            init_strategy=self._init_strategy,
+        )
+        self._initial_params = params
+        self._names = tuple(sorted(params))
+        self._shapes = [params[k].shape for k in self._names]
+        self._warmup_steps, self._t = warmup_steps, 0
+        flat = self._flatten(params)
+        self._adapter.configure(
+            warmup_steps,
+            mass_matrix_shape={self._names: (flat.shape[-1],)},
+            find_reasonable_step_size_fn=self._find_step_size,
+            options={"dtype": flat.dtype, "device": flat.device},
+        )
+        if self._adapter.adapt_step_size:
+            self._adapter.reset_step_size_adaptation(params)
+        self._state = LangevinState(flat, *self._logdensity_and_grad(flat))
+
+    def _flatten(self, z: dict[str, torch.Tensor]) -> torch.Tensor:
+        return torch.cat([z[k].detach().reshape(-1) for k in self._names]).unsqueeze(0)
+
+    def _unflatten(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:
+        sizes = [s.numel() for s in self._shapes]
+        parts = flat[0].split(sizes)
+        return {k: p.reshape(s) for k, p, s in zip(self._names, parts, self._shapes, strict=True)}
+
+    def _logdensity_and_grad(self, flat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        grads, potential = potential_grad(self._potential_fn, self._unflatten(flat))
+        return -potential.detach().reshape(1), -self._flatten(grads)
+
+    @property
+    def _inverse_mass(self) -> torch.Tensor:
+        return self._adapter.mass_matrix_adapter.inverse_mass_matrix[self._names]
+
+    def _find_step_size(self, z: dict[str, torch.Tensor]) -> float:
+        """Double or halve η until one proposal's α crosses the target (Hoffman & Gelman)."""
+        flat = self._flatten(z)
+        state = LangevinState(flat, *self._logdensity_and_grad(flat))
+        seed = int(torch.randint(2**31, ()))
+
+        def above(eta: float) -> bool:
+            noise = torch.Generator(device=flat.device).manual_seed(seed)
+            step = torch_step(
+                state, self._logdensity_and_grad, eta, self._inverse_mass, True, noise
+            )
+            return bool(step[1] > self._target_accept)
+
+        eta = self._adapter.step_size
+        direction = above(eta)
+        factor = 2.0 if direction else 0.5
+        for _ in range(40):
+            if above(eta) != direction:
+                break
+            eta *= factor
+        return eta
+
+    def sample(self, params):
+        flat = self._flatten(params)
+        if not torch.equal(flat, self._state.position):
+            self._state = LangevinState(flat, *self._logdensity_and_grad(flat))
+        step_size = self._adapter.step_size
+        self._state, accept_prob = torch_step(
+            self._state, self._logdensity_and_grad, step_size, self._inverse_mass, self._metropolize
+        )
+        z = self._unflatten(self._state.position)
+        if self._t < self._warmup_steps:
+            self._adapter.step(self._t, z, accept_prob[0])
+        self._t += 1
+        self.stats = {"acceptance_rate": float(accept_prob[0]), "step_size": float(step_size)}
+        return z
+
+    def logging(self):
+        return {"step size": f"{self._adapter.step_size:.2e}", **self.stats}
+
+    def diagnostics(self):
+        return {}
