@@ -6,6 +6,7 @@ from dataclasses import MISSING, fields
 from typing import Any, Protocol
 
 from probgen.errors import ArgumentError
+from probgen.inference.gibbs import Gibbs
 from probgen.inference.independence import Independence
 from probgen.inference.mala import MALA
 from probgen.inference.mcmc import HMC, NUTS
@@ -29,6 +30,7 @@ SAMPLERS: dict[str, type] = {
     "independence": Independence,
     "ula": ULA,
     "mala": MALA,
+    "gibbs": Gibbs,
 }
 
 
