@@ -29,6 +29,7 @@ from pyro.infer.mcmc.util import initialize_model as pyro_initialize_model
 from pyro.ops.integrator import potential_grad
 
 from probgen.inference.langevin import LangevinState, jax_step, torch_step
+from probgen.inference.ravel import Ravel
 from probgen.initialization import init_strategy
 from probgen.programs import Program
 
@@ -263,8 +264,8 @@ class PyroLangevin(pyro.infer.mcmc.mcmc_kernel.MCMCKernel):
             init_strategy=self._init_strategy,
         )
         self._initial_params = params
-        self._names = tuple(sorted(params))
-        self._shapes = [params[k].shape for k in self._names]
+        self._ravel = Ravel.like(params)
+        self._names = self._ravel.names
         self._warmup_steps, self._t = warmup_steps, 0
         flat = self._flatten(params)
         self._adapter.configure(
@@ -278,12 +279,10 @@ class PyroLangevin(pyro.infer.mcmc.mcmc_kernel.MCMCKernel):
         self._state = LangevinState(flat, *self._logdensity_and_grad(flat))
 
     def _flatten(self, z: dict[str, torch.Tensor]) -> torch.Tensor:
-        return torch.cat([z[k].detach().reshape(-1) for k in self._names]).unsqueeze(0)
+        return self._ravel.flatten(z).unsqueeze(0)  # torch_step runs a batch of chains
 
     def _unflatten(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:
-        sizes = [s.numel() for s in self._shapes]
-        parts = flat[0].split(sizes)
-        return {k: p.reshape(s) for k, p, s in zip(self._names, parts, self._shapes, strict=True)}
+        return self._ravel.unflatten(flat[0])
 
     def _logdensity_and_grad(self, flat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         grads, potential = potential_grad(self._potential_fn, self._unflatten(flat))

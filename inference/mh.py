@@ -36,6 +36,7 @@ import pyro.infer.mcmc.util
 import torch
 from jax.flatten_util import ravel_pytree
 
+from probgen.inference.ravel import Ravel
 from probgen.initialization import init_strategy
 from probgen.programs import Program
 
@@ -301,20 +302,13 @@ class PyroMH(pyro.infer.mcmc.mcmc_kernel.MCMCKernel):
             initial_params=self._initial_params,
         )
         self._initial_params = params
-        names = sorted(params)
-        shapes = [params[k].shape for k in names]
-        sizes = [math.prod(s) for s in shapes]
-
-        def unravel(x: torch.Tensor) -> dict[str, torch.Tensor]:
-            parts = torch.split(x, sizes)
-            return {k: p.reshape(s) for k, p, s in zip(names, parts, shapes, strict=True)}
-
-        sites = {k: trace.nodes[k]["fn"] for k in names}
-        self._propose, self._log_ratio = self._make_proposal(sites, unravel)
-        self._unravel = unravel
-        self._logdensity = lambda x: -potential_fn(unravel(x))
+        ravel = Ravel.like(params)
+        sites = {k: trace.nodes[k]["fn"] for k in ravel.names}
+        self._propose, self._log_ratio = self._make_proposal(sites, ravel.unflatten)
+        self._unravel = ravel.unflatten
+        self._logdensity = lambda x: -potential_fn(ravel.unflatten(x))
         with torch.no_grad():
-            flat = torch.cat([params[k].detach().reshape(-1) for k in names])
+            flat = ravel.flatten(params)
             self._state = MHState(flat, self._logdensity(flat))
         self._log_scale = math.log(self._scale or 2.38 / math.sqrt(max(flat.numel(), 1)))
         self._warmup = warmup_steps
