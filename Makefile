@@ -29,7 +29,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[bench]"
 	$(BIN)/python benchmarks/mcmc_eight_schools.py
+	$(BIN)/python benchmarks/langevin.py
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

@@ -19,7 +19,6 @@ import numpy as np
 import numpyro.infer
 import pyro
 import pyro.infer
-import torch
 
 from probgen import predictive
 from probgen.initialization import init_strategy
@@ -156,7 +155,7 @@ def _run_pyro(program, make_kernel, chains, warmup, draws, seed, progress):
             disable_progbar=not progress,
             hook_fn=record,
         )
-        with torch.device(program.device):
+        with program.torch_device():
             mcmc.run(*program.args, **program.kwargs)
         per_chain.append({k: as_numpy(v) for k, v in mcmc.get_samples().items()})
         stats.append(record.arrays())

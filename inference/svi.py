@@ -113,7 +113,7 @@ def _run_pyro(program, guide, elbo, steps, lr, gamma, seed, progress, laplace):
     optimizer = pyro.optim.ExponentialLR(
         {"optimizer": torch.optim.Adam, "optim_args": {"lr": lr}, "gamma": gamma}
     )
-    with store.scope() as state, torch.device(program.device):
+    with store.scope() as state, program.torch_device():
         pyro.set_rng_seed(seed)
         svi = pyro.infer.SVI(program.model, guide, optimizer, loss=elbo)
         losses = np.empty(steps)

@@ -7,6 +7,7 @@ array type, and reads the program's sites from one trace.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -138,6 +139,11 @@ class Program:
         """How many batch dimensions the program's plates use (−dim of the outermost)."""
         self.sites()
         return self._plate_nesting
+
+    def torch_device(self) -> contextlib.AbstractContextManager:
+        """Torch's default-device context for a GPU program; none on the CPU, where it
+        would only put a dispatch hook on every torch call."""
+        return contextlib.nullcontext() if self.device == "cpu" else torch.device(self.device)
 
     def site_names(self, kind: str) -> list[str]:
         """Names of the sites of ``kind``: "latent", "observed" or "deterministic"."""
