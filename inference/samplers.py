@@ -11,6 +11,7 @@ from probgen.inference.independence import Independence
 from probgen.inference.mala import MALA
 from probgen.inference.mcmc import HMC, NUTS
 from probgen.inference.mh import RandomWalk
+from probgen.inference.sgld import SGLD
 from probgen.inference.ula import ULA
 from probgen.programs import Program
 
@@ -30,6 +31,7 @@ SAMPLERS: dict[str, type] = {
     "independence": Independence,
     "ula": ULA,
     "mala": MALA,
+    "sgld": SGLD,
     "gibbs": Gibbs,
 }
 

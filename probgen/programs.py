@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import numpyro
 import numpyro.handlers
@@ -73,8 +74,9 @@ def to_backend(value: Any, backend: Backend, device: str = "cpu") -> Any:
     """Convert one data argument to ``backend``'s array type.
 
     Floating data become ``torch.get_default_dtype()`` tensors for Pyro (so they mix
-    with the model's parameters) and stay numpy for NumPyro. Python ints and bools,
-    strings and None pass through: they are sizes and flags, not data.
+    with the model's parameters) and JAX arrays for NumPyro, where Python floats pass
+    through. Python ints and bools, strings and None pass through: they are sizes and
+    flags, not data.
     """
     if value is None or isinstance(value, bool | int | str):
         return value
@@ -89,12 +91,11 @@ def to_backend(value: Any, backend: Backend, device: str = "cpu") -> Any:
         if np.issubdtype(array.dtype, np.floating):
             return torch.as_tensor(array, dtype=torch.get_default_dtype(), device=device)
         return torch.as_tensor(array, device=device)
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
-    if isinstance(value, float | list | tuple):
-        array = np.asarray(value)
-        return value if array.dtype == object else array
-    return value
+    if isinstance(value, float | jax.Array):
+        return value
+    array = as_numpy(value)
+    # a JAX array, unlike numpy's, can be indexed by traced minibatch indices
+    return value if array.dtype == object else jnp.asarray(array)
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ class Program:
     device: str = "cpu"
     _sites: dict[str, Site] | None = field(default=None, repr=False)
     _plate_nesting: int = field(default=0, repr=False)
+    _subsampled: bool = field(default=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -131,7 +133,7 @@ class Program:
     def sites(self) -> dict[str, Site]:
         """The program's sample sites from one trace (prior draws for the latents)."""
         if self._sites is None:
-            self._sites, self._plate_nesting = _trace_sites(self)
+            self._sites, self._plate_nesting, self._subsampled = _trace_sites(self)
         return self._sites
 
     @property
@@ -139,6 +141,12 @@ class Program:
         """How many batch dimensions the program's plates use (−dim of the outermost)."""
         self.sites()
         return self._plate_nesting
+
+    @property
+    def subsampled(self) -> bool:
+        """Whether a plate of the program draws a minibatch (``subsample_size`` < size)."""
+        self.sites()
+        return self._subsampled
 
     def torch_device(self) -> contextlib.AbstractContextManager:
         """Torch's default-device context for a GPU program; none on the CPU, where it
@@ -220,7 +228,7 @@ def as_numpy(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
-def _trace_sites(program: Program) -> tuple[dict[str, Site], int]:
+def _trace_sites(program: Program) -> tuple[dict[str, Site], int, bool]:
     # latent values come from the init strategy, which also handles improper priors
     init = init_strategy(program.backend)
     if program.backend == "pyro":
@@ -234,9 +242,10 @@ def _trace_sites(program: Program) -> tuple[dict[str, Site], int]:
             numpyro.handlers.seed(rng_seed=0),
         ):
             program.model(*program.args, **program.kwargs)
-    sites, nesting = {}, 0
+    sites, nesting, subsampled = {}, 0, False
     for name, node in nodes.items():
         infer = node.get("infer") or {}
+        subsampled = subsampled or _subsamples(node)
         for frame in node.get("cond_indep_stack", ()):
             if frame.dim is not None:
                 nesting = max(nesting, -frame.dim)
@@ -255,7 +264,17 @@ def _trace_sites(program: Program) -> tuple[dict[str, Site], int]:
                 discrete=bool(node["fn"].support.is_discrete),
                 enumerated=infer.get("enumerate") == "parallel",
             )
-    return sites, nesting
+    return sites, nesting, subsampled
+
+
+def _subsamples(node: dict) -> bool:
+    if node["type"] == "plate":  # NumPyro's plate statement
+        size, subsample_size = node["args"]
+    elif site_is_subsample(node):  # Pyro's plate statement
+        size, subsample_size = node["fn"].size, node["fn"].subsample_size
+    else:
+        return False
+    return subsample_size is not None and subsample_size < size
 
 
 def _name(model: Callable) -> str:

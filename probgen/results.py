@@ -133,10 +133,11 @@ class Posterior:
 
     def _log_likelihood(self) -> dict[str, np.ndarray] | None:
         program = self.program
-        if program.enumerated:
+        if program.enumerated or program.subsampled:
+            why = "sums discrete sites out" if program.enumerated else "subsamples its data"
             warnings.warn(
-                "the log_likelihood group is left out: the program sums discrete sites out "
-                "by enumeration, and pointwise likelihoods of such programs are not computed",
+                f"the log_likelihood group is left out: the program {why}, and pointwise "
+                "likelihoods of such programs are not computed",
                 stacklevel=3,
             )
             return None
