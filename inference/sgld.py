@@ -39,6 +39,7 @@ import torch
 from jax.flatten_util import ravel_pytree
 from numpyro.infer.util import initialize_model as numpyro_initialize_model
 from numpyro.infer.util import potential_energy
+from pyro.infer.autoguide.initialization import InitMessenger
 from pyro.poutine.util import site_is_subsample
 
 from probgen.errors import ArgumentError
@@ -195,7 +196,9 @@ class PyroSGLD(PyroLangevin):
         the subsample sites fixed (conditioned) to one draw; only its starting point and
         transforms are kept.
         """
-        trace = pyro.poutine.trace(self.model).get_trace(*args, **kwargs)
+        # under the init strategy, as elsewhere: improper priors cannot be sampled
+        initialized = InitMessenger(self._init_strategy)(self.model)
+        trace = pyro.poutine.trace(initialized).get_trace(*args, **kwargs)
         fixed = {k: s["value"] for k, s in trace.nodes.items() if site_is_subsample(s)}
         model, self.model = self.model, pyro.poutine.condition(self.model, fixed)
         try:

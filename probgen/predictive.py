@@ -21,7 +21,7 @@ import torch
 from pyro.infer.autoguide.initialization import InitMessenger
 
 from probgen.initialization import init_strategy
-from probgen.programs import Program, as_numpy
+from probgen.programs import Program, as_numpy, to_backend
 
 
 def site_values(
@@ -42,7 +42,7 @@ def site_values(
         model = pyro.poutine.uncondition(model) if uncondition else model
         pyro.set_rng_seed(seed)
         predictive = pyro.infer.Predictive(
-            model, posterior_samples=_to_torch(draws, program.device), return_sites=sites
+            model, posterior_samples=to_backend(draws, "pyro", program.device), return_sites=sites
         )
         out = predictive(*program.args, **program.kwargs)
     else:
@@ -60,7 +60,7 @@ def log_likelihood(program: Program, draws: dict[str, np.ndarray]) -> dict[str, 
         )
         return {k: np.asarray(v) for k, v in out.items()}
     with torch.no_grad():
-        return _pyro_log_likelihood(program, _to_torch(draws, program.device))
+        return _pyro_log_likelihood(program, to_backend(draws, "pyro", program.device))
 
 
 def _pyro_log_likelihood(program: Program, samples: dict[str, torch.Tensor]):
@@ -96,16 +96,6 @@ def _pyro_model(program: Program):
     sites first. The draws that ``Predictive`` conditions on replace these values.
     """
     return InitMessenger(init_strategy("pyro"))(program.model)
-
-
-def _to_torch(draws: dict[str, np.ndarray], device: str) -> dict[str, torch.Tensor]:
-    dtype = torch.get_default_dtype()
-    return {
-        k: torch.as_tensor(np.asarray(v), device=device).to(
-            dtype if np.issubdtype(np.asarray(v).dtype, np.floating) else torch.int64
-        )
-        for k, v in draws.items()
-    }
 
 
 def guide_draws(
