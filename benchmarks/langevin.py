@@ -208,9 +208,10 @@ def torch_benchmark(args: argparse.Namespace, sigma: np.ndarray) -> None:
     x0 = torch.as_tensor(np.random.default_rng(args.seed).standard_normal(args.dims) * 0.1)
     eta, steps = args.step_size, args.torch_steps
 
-    def run_pgmcmc():
-        posterior = pg.mcmc(pyro_model, sampler=MALA(step_size=eta), chains=1, warmup=0,
-                            draws=steps, seed=args.seed, init={"x": x0}, progress=False)
+    def run_pgmcmc(jit_compile: bool):
+        posterior = pg.mcmc(pyro_model, sampler=MALA(step_size=eta, jit_compile=jit_compile),
+                            chains=1, warmup=0, draws=steps, seed=args.seed, init={"x": x0},
+                            progress=False)  # fmt: skip
         return posterior.samples["x"][0], posterior.sample_stats["acceptance_rate"].mean()
 
     def run_functional():
@@ -221,7 +222,12 @@ def torch_benchmark(args: argparse.Namespace, sigma: np.ndarray) -> None:
     def run_hand():
         return hand_mala(target.log_prob, x0, steps, eta)
 
-    calls = {"pg.mcmc": run_pgmcmc, "functional": run_functional, "hand": run_hand}
+    calls = {
+        "pg.mcmc jit": lambda: run_pgmcmc(True),
+        "pg.mcmc": lambda: run_pgmcmc(False),
+        "functional": run_functional,
+        "hand": run_hand,
+    }
     out, times = {}, {name: [] for name in calls}
     for round_ in range(args.repeats):
         names = list(calls) if round_ % 2 == 0 else list(calls)[::-1]
@@ -235,7 +241,8 @@ def torch_benchmark(args: argparse.Namespace, sigma: np.ndarray) -> None:
           f"{torch.get_num_threads()} torch threads (best / median of {args.repeats})")
     print(f"  {'sampler':<44} {'steps/s':>9} {'median':>9} {'µs/step':>8} {'min ESS':>8} "
           f"{'accept':>7}")
-    labels = {"pg.mcmc": "pg.mcmc(pyro_model, MALA(η)) [PyroLangevin]",
+    labels = {"pg.mcmc jit": "pg.mcmc(MALA(η, jit_compile=True))",
+              "pg.mcmc": "pg.mcmc(MALA(η)) [PyroLangevin]",
               "functional": "probgen langevin(metropolize=True)",
               "hand": "hand-written torch MALA loop"}
     rates = {}
@@ -246,10 +253,10 @@ def torch_benchmark(args: argparse.Namespace, sigma: np.ndarray) -> None:
         ess = f"{min_bulk_ess(draws):8.0f}" if draws is not None else f"{'-':>8}"
         print(f"  {label:<44} {steps / fastest:9.0f} {steps / median:9.0f} "
               f"{1e6 * fastest / steps:8.1f} {ess} {accept:7.3f}")
-    for name in ("pg.mcmc", "functional"):
+    for name in ("pg.mcmc jit", "pg.mcmc", "functional"):
         ratio = rates[name] / rates["hand"]
         verdict = "ok" if ratio >= TORCH_TARGET else f"BELOW {TORCH_TARGET}"
-        headline = " (headline)" if name == "pg.mcmc" else ""
+        headline = " (headline)" if name == "pg.mcmc jit" else ""
         print(f"  probgen {name}{headline} / hand loop: steps/s {ratio:.3f} ({verdict})")
 
 

@@ -51,10 +51,12 @@ class Independence:
 
     α(θ, θ*) = min(1, p̃(θ*) q(θ) / (p̃(θ) q(θ*))), θ* ~ q (see the module doc). Every
     latent site needs a proposal with the site's support and shape. Works best when q
-    is heavier-tailed than the posterior.
+    is heavier-tailed than the posterior. ``jit_compile`` (Pyro programs) compiles the
+    potential with the PyTorch JIT.
     """
 
     proposal: Mapping[str, Any]
+    jit_compile: bool = False
     name = "independence"
 
     def kernel(self, program: Program, init: str | dict[str, Any] | None) -> Callable[[], Any]:
@@ -66,8 +68,9 @@ class Independence:
         if program.backend == "pyro":
             nesting = program.max_plate_nesting
             stats = ("acceptance_rate",)
+            jit = self.jit_compile
             return lambda: PyroMH(
-                program.model, self._torch, nesting, sample_stats=stats, **options
+                program.model, self._torch, nesting, sample_stats=stats, jit_compile=jit, **options
             )
         stats = {"accept_prob": "acceptance_rate"}
         return lambda: NumPyroMH(program.model, self._jax, sample_stats=stats, **options)

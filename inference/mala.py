@@ -18,18 +18,14 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpyro.infer.mcmc
-import pyro.infer.mcmc.mcmc_kernel
 import torch
 from jax.flatten_util import ravel_pytree
 from numpyro.infer.hmc_util import HMCAdaptState, warmup_adapter
-from numpyro.infer.util import initialize_model as numpyro_initialize_model
 from pyro.infer.mcmc.adaptation import WarmupAdapter
-from pyro.infer.mcmc.util import initialize_model as pyro_initialize_model
 from pyro.ops.integrator import potential_grad
 
+from probgen.inference.kernels import NumPyroFlatKernel, PyroFlatKernel
 from probgen.inference.langevin import LangevinState, jax_step, torch_step
-from probgen.inference.ravel import Ravel
 from probgen.initialization import init_strategy
 from probgen.programs import Program
 
@@ -43,12 +39,14 @@ class MALA:
 
     ``step_size=None`` adapts η during warm-up by dual averaging towards
     ``target_accept``; a number keeps η fixed. ``adapt_mass`` also adapts a diagonal M⁻¹
-    (the variances of the warm-up draws), as NUTS does.
+    (the variances of the warm-up draws), as NUTS does. ``jit_compile`` (Pyro programs)
+    compiles the potential with the PyTorch JIT, as Pyro's NUTS option of that name.
     """
 
     step_size: float | None = None
     target_accept: float = 0.574
     adapt_mass: bool = False
+    jit_compile: bool = False
     name = "mala"
 
     def kernel(self, program: Program, init: str | dict[str, Any] | None) -> Callable[[], Any]:
@@ -60,18 +58,23 @@ class MALA:
             metropolize=True,
             adapt_mass=self.adapt_mass,
             target_accept=self.target_accept,
+            jit_compile=self.jit_compile,
         )
 
 
 def langevin_kernel(
-    program: Program, init: str | dict[str, Any] | None, **options: Any
+    program: Program, init: str | dict[str, Any] | None, *, jit_compile: bool, **options: Any
 ) -> Callable[[], Any]:
     """A factory of Langevin kernels of ``program``'s library with ``options``."""
     strategy = init_strategy(program.backend, init, program.site_names("latent"))
     if program.backend == "pyro":
         nesting = program.max_plate_nesting
         return lambda: PyroLangevin(
-            program.model, init_strategy=strategy, max_plate_nesting=nesting, **options
+            program.model,
+            init_strategy=strategy,
+            max_plate_nesting=nesting,
+            jit_compile=jit_compile,
+            **options,
         )
     return lambda: NumPyroLangevin(program.model, init_strategy=strategy, **options)
 
@@ -90,13 +93,11 @@ class NumPyroLangevinState(NamedTuple):
     rng_key: jax.Array
 
 
-class NumPyroLangevin(numpyro.infer.mcmc.MCMCKernel):
+class NumPyroLangevin(NumPyroFlatKernel):
     """A NumPyro kernel of MALA (``metropolize``) or ULA on the model's unconstrained latents.
 
     ``step_size=None`` searches a first η and adapts it during warm-up.
     """
-
-    sample_stats = {"accept_prob": "acceptance_rate", "step_size": "step_size"}
 
     def __init__(
         self,
@@ -108,24 +109,11 @@ class NumPyroLangevin(numpyro.infer.mcmc.MCMCKernel):
         target_accept: float = 0.574,
         init_strategy: Callable,
     ):
-        self._model = model
+        super().__init__(model, init_strategy=init_strategy)
         self._step_size = step_size
         self._metropolize = metropolize
         self._adapt_mass = adapt_mass
         self._target_accept = target_accept
-        self._init_strategy = init_strategy
-        self._postprocess_fn = None
-
-    @property
-    def model(self) -> Callable:
-        return self._model
-
-    @property
-    def sample_field(self) -> str:
-        return "z"
-
-    def postprocess_fn(self, args, kwargs):
-        return self._postprocess_fn(*args, **kwargs)
 
     def get_diagnostics_str(self, state: NumPyroLangevinState) -> str:
         return f"step size {state.step_size:.2e}. acc. prob={state.mean_accept_prob:.2f}"
@@ -152,17 +140,8 @@ class NumPyroLangevin(numpyro.infer.mcmc.MCMCKernel):
 
     def init(self, rng_key, num_warmup, init_params, model_args, model_kwargs):
         rng_key, key_model, key_adapt = jax.random.split(rng_key, 3)
-        info, potential_gen, postprocess_gen, _ = numpyro_initialize_model(
-            key_model,
-            self._model,
-            init_strategy=self._init_strategy,
-            dynamic_args=True,
-            model_args=model_args,
-            model_kwargs=model_kwargs,
-        )
-        self._potential_fn = potential_gen(*model_args, **(model_kwargs or {}))
-        self._postprocess_fn = postprocess_gen
-        z = info.z if init_params is None else init_params
+        z, potential_fn, _ = self._initialize(key_model, init_params, model_args, model_kwargs)
+        self._potential_fn = potential_fn
         flat, unravel = ravel_pytree(z)
         adapt = self._step_size is None
         self._num_warmup = num_warmup
@@ -215,7 +194,7 @@ class NumPyroLangevin(numpyro.infer.mcmc.MCMCKernel):
         return state
 
 
-class PyroLangevin(pyro.infer.mcmc.mcmc_kernel.MCMCKernel):
+class PyroLangevin(PyroFlatKernel):
     """A Pyro kernel of MALA (``metropolize``) or ULA on the model's unconstrained latents.
 
     Publishes the last transition's ``stats`` (acceptance_rate, step_size) for probgen.
@@ -229,43 +208,22 @@ class PyroLangevin(pyro.infer.mcmc.mcmc_kernel.MCMCKernel):
         metropolize: bool,
         adapt_mass: bool,
         target_accept: float = 0.574,
-        init_strategy: Callable,
-        max_plate_nesting: int | None = None,
+        **options: Any,
     ):
-        self.model = model
-        self.transforms = None
+        super().__init__(model, **options)  # init_strategy, max_plate_nesting, jit_compile
         self._step_size = step_size
         self._metropolize = metropolize
         self._target_accept = target_accept
-        self._init_strategy = init_strategy
-        self._max_plate_nesting = max_plate_nesting
         self._adapter = WarmupAdapter(
             INITIAL_STEP_SIZE if step_size is None else step_size,
             adapt_step_size=step_size is None,
             target_accept_prob=target_accept,
             adapt_mass_matrix=adapt_mass,
         )
-        self.stats: dict[str, float] = {}
-
-    @property
-    def initial_params(self) -> dict[str, torch.Tensor]:
-        return self._initial_params
-
-    @initial_params.setter
-    def initial_params(self, params: dict[str, torch.Tensor]) -> None:
-        self._initial_params = params
 
     def setup(self, warmup_steps, *args, **kwargs):
-        params, self._potential_fn, self.transforms, _ = pyro_initialize_model(
-            self.model,
-            args,
-            kwargs,
-            max_plate_nesting=self._max_plate_nesting,
-            init_strategy=self._init_strategy,
-        )
-        self._initial_params = params
-        self._ravel = Ravel.like(params)
-        self._names = self._ravel.names
+        params, self._potential_fn, _ = self._initialize(args, kwargs)
+        self._names = self.ravel.names
         self._warmup_steps, self._t = warmup_steps, 0
         flat = self._flatten(params)
         self._adapter.configure(
@@ -279,10 +237,10 @@ class PyroLangevin(pyro.infer.mcmc.mcmc_kernel.MCMCKernel):
         self._state = LangevinState(flat, *self._logdensity_and_grad(flat))
 
     def _flatten(self, z: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self._ravel.flatten(z).unsqueeze(0)  # torch_step runs a batch of chains
+        return self.ravel.flatten(z).unsqueeze(0)  # torch_step runs a batch of chains
 
     def _unflatten(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:
-        return self._ravel.unflatten(flat[0])
+        return self.ravel.unflatten(flat[0])
 
     def _logdensity_and_grad(self, flat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         grads, potential = potential_grad(self._potential_fn, self._unflatten(flat))
@@ -331,6 +289,3 @@ class PyroLangevin(pyro.infer.mcmc.mcmc_kernel.MCMCKernel):
 
     def logging(self):
         return {"step size": f"{self._adapter.step_size:.2e}", **self.stats}
-
-    def diagnostics(self):
-        return {}

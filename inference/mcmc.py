@@ -10,7 +10,9 @@ spare core per chain, and gain nothing on a laptop.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,7 +157,7 @@ def _run_pyro(program, make_kernel, chains, warmup, draws, seed, progress):
             disable_progbar=not progress,
             hook_fn=record,
         )
-        with program.torch_device():
+        with program.torch_device(), _quiet_pyro_mcmc(not progress):
             mcmc.run(*program.args, **program.kwargs)
         per_chain.append({k: as_numpy(v) for k, v in mcmc.get_samples().items()})
         stats.append(record.arrays())
@@ -166,6 +168,23 @@ def _run_pyro(program, make_kernel, chains, warmup, draws, seed, progress):
         values = predictive.site_values(program, flat, deterministic, seed=seed)
         samples.update({k: v.reshape((chains, draws, *v.shape[1:])) for k, v in values.items()})
     return samples, {k: np.stack([s[k] for s in stats]) for k in stats[0]}
+
+
+@contextlib.contextmanager
+def _quiet_pyro_mcmc(quiet: bool) -> Iterator[None]:
+    """Without a progress bar, skip the per-draw diagnostics that Pyro's MCMC logs.
+
+    Pyro logs them at INFO on ``pyro.infer.mcmc`` for the progress bar alone; raising that
+    logger's level to WARNING while sampling saves their formatting on every draw.
+    """
+    logger = logging.getLogger("pyro.infer.mcmc")
+    level = logger.level
+    if quiet:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _jax_device(device: str):

@@ -29,14 +29,10 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpyro.infer.mcmc
-import numpyro.infer.util
-import pyro.infer.mcmc.mcmc_kernel
-import pyro.infer.mcmc.util
 import torch
 from jax.flatten_util import ravel_pytree
 
-from probgen.inference.ravel import Ravel
+from probgen.inference.kernels import NumPyroFlatKernel, PyroFlatKernel
 from probgen.initialization import init_strategy
 from probgen.programs import Program
 
@@ -133,10 +129,12 @@ class RandomWalk:
 
     α(x, y) = min(1, p̃(y) / p̃(x)) with y = x + σ ε. ``scale=None`` starts at
     σ = 2.38 / √d and adapts it during warm-up towards ``target_accept``; a number fixes σ.
+    ``jit_compile`` (Pyro programs) compiles the potential with the PyTorch JIT.
     """
 
     scale: float | None = None
     target_accept: float = 0.234
+    jit_compile: bool = False
     name = "mh"
 
     def kernel(self, program: Program, init: str | dict[str, Any] | None) -> Callable[[], Any]:
@@ -145,8 +143,10 @@ class RandomWalk:
         target = self.target_accept if self.scale is None else None
         options = dict(init_strategy=strategy, scale=self.scale, target_accept=target)
         if program.backend == "pyro":
-            nesting = program.max_plate_nesting
-            return lambda: PyroMH(program.model, _random_walk_torch, nesting, **options)
+            nesting, jit = program.max_plate_nesting, self.jit_compile
+            return lambda: PyroMH(
+                program.model, _random_walk_torch, nesting, jit_compile=jit, **options
+            )
         return lambda: NumPyroMH(program.model, _random_walk_jax, **options)
 
 
@@ -161,7 +161,7 @@ class NumPyroState(NamedTuple):
     rng_key: jax.Array
 
 
-class NumPyroMH(numpyro.infer.mcmc.MCMCKernel):
+class NumPyroMH(NumPyroFlatKernel):
     """MH for a NumPyro program on its unconstrained space, with the proposal of
     ``make_proposal(sites, unravel)``: ``sites`` maps each latent site to its
     distribution, ``unravel`` maps the flat position to ``{site: unconstrained value}``.
@@ -179,43 +179,25 @@ class NumPyroMH(numpyro.infer.mcmc.MCMCKernel):
         target_accept: float | None = None,
         sample_stats: dict[str, str] | None = None,
     ):
-        self._model = model
+        super().__init__(model, init_strategy=init_strategy)
         self._make_proposal = make_proposal
-        self._init_strategy = init_strategy
         self._scale = scale
         self._target = target_accept
-        self.sample_stats = sample_stats or {
-            "accept_prob": "acceptance_rate",
-            "step_size": "step_size",
-        }
+        if sample_stats is not None:
+            self.sample_stats = sample_stats
         self._sample_fn = None
-        self._postprocess_fn = None
-
-    @property
-    def model(self):
-        return self._model
-
-    @property
-    def sample_field(self) -> str:
-        return "z"
 
     def init(self, rng_key, num_warmup, init_params, model_args, model_kwargs):
         rng_key, key_init = jax.random.split(rng_key)
-        info = numpyro.infer.util.initialize_model(
-            key_init,
-            self._model,
-            init_strategy=self._init_strategy,
-            model_args=model_args,
-            model_kwargs=model_kwargs,
-            validate_grad=False,
+        # MH needs no gradient: programs whose density has none are fine
+        z, potential_fn, trace = self._initialize(
+            key_init, init_params, model_args, model_kwargs, validate_grad=False
         )
-        z = info.param_info.z if init_params is None else init_params
         flat, unravel = ravel_pytree(z)
-        sites = {name: info.model_trace[name]["fn"] for name in z}
+        sites = {name: trace[name]["fn"] for name in z}
         propose, self._log_ratio = self._make_proposal(sites, unravel)
         self._propose, self._unravel = propose, unravel
-        self._logdensity = lambda x: -info.potential_fn(unravel(x))
-        self._postprocess_fn = info.postprocess_fn
+        self._logdensity = lambda x: -potential_fn(unravel(x))
         self._num_warmup = num_warmup
         self._sample_fn = self.sample
         scale = self._scale or 2.38 / math.sqrt(max(flat.size, 1))
@@ -247,15 +229,11 @@ class NumPyroMH(numpyro.infer.mcmc.MCMCKernel):
             rng_key,
         )
 
-    def postprocess_fn(self, args, kwargs):
-        # the model's arguments are bound at init (initialize_model without dynamic_args)
-        return self._postprocess_fn
-
     def get_diagnostics_str(self, state) -> str:
         return f"acc. prob={float(state.accept_prob):.2f}"
 
 
-class PyroMH(pyro.infer.mcmc.mcmc_kernel.MCMCKernel):
+class PyroMH(PyroFlatKernel):
     """MH for a Pyro program on its unconstrained space, as ``NumPyroMH``.
 
     ``make_proposal(sites, unravel)`` returns ``propose(x, σ)`` (torch's global RNG,
@@ -269,40 +247,21 @@ class PyroMH(pyro.infer.mcmc.mcmc_kernel.MCMCKernel):
         make_proposal: MakeProposal,
         max_plate_nesting: int,
         *,
-        init_strategy: Callable,
         scale: float | None = None,
         target_accept: float | None = None,
         sample_stats: tuple[str, ...] = ("acceptance_rate", "step_size"),
+        **options: Any,
     ):
-        self.model = model
+        # options: init_strategy, jit_compile
+        super().__init__(model, max_plate_nesting=max_plate_nesting, **options)
         self._make_proposal = make_proposal
-        self._nesting = max_plate_nesting
-        self._init_strategy = init_strategy
         self._scale = scale
         self._target = target_accept
         self._sample_stats = sample_stats
-        self.transforms = None
-        self._initial_params = None
-
-    @property
-    def initial_params(self):
-        return self._initial_params
-
-    @initial_params.setter
-    def initial_params(self, params):
-        self._initial_params = params
 
     def setup(self, warmup_steps, *args, **kwargs):
-        params, potential_fn, self.transforms, trace = pyro.infer.mcmc.util.initialize_model(
-            self.model,
-            args,
-            kwargs,
-            max_plate_nesting=self._nesting,
-            init_strategy=self._init_strategy,
-            initial_params=self._initial_params,
-        )
-        self._initial_params = params
-        ravel = Ravel.like(params)
+        params, potential_fn, trace = self._initialize(args, kwargs)
+        ravel = self.ravel
         sites = {k: trace.nodes[k]["fn"] for k in ravel.names}
         self._propose, self._log_ratio = self._make_proposal(sites, ravel.unflatten)
         self._unravel = ravel.unflatten

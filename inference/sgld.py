@@ -37,7 +37,6 @@ import numpyro.handlers
 import pyro.poutine
 import torch
 from jax.flatten_util import ravel_pytree
-from numpyro.infer.util import initialize_model as numpyro_initialize_model
 from numpyro.infer.util import potential_energy
 from pyro.infer.autoguide.initialization import InitMessenger
 from pyro.poutine.util import site_is_subsample
@@ -127,16 +126,7 @@ class NumPyroSGLD(NumPyroLangevin):
 
     def init(self, rng_key, num_warmup, init_params, model_args, model_kwargs):
         rng_key, key_model, key_data = jax.random.split(rng_key, 3)
-        info, _, postprocess_gen, _ = numpyro_initialize_model(
-            key_model,
-            self._model,
-            init_strategy=self._init_strategy,
-            dynamic_args=True,
-            model_args=model_args,
-            model_kwargs=model_kwargs,
-        )
-        self._postprocess_fn = postprocess_gen
-        z = info.z if init_params is None else init_params
+        z, _, _ = self._initialize(key_model, init_params, model_args, model_kwargs)
         flat, unravel = ravel_pytree(z)
         f = self._minibatch_logdensity_and_grad(key_data, unravel, model_args, model_kwargs)
         logp, grad = f(flat)

@@ -18,13 +18,19 @@ from probgen.programs import Program
 
 @dataclass(frozen=True)
 class ULA:
-    """Unadjusted Langevin with the fixed step ``step_size`` (η)."""
+    """Unadjusted Langevin with the fixed step ``step_size`` (η); ``jit_compile`` as MALA's."""
 
     step_size: float
+    jit_compile: bool = False
     name = "ula"
 
     def kernel(self, program: Program, init: str | dict[str, Any] | None) -> Callable[[], Any]:
         """A factory of fresh library kernels for ``program``, one per chain."""
         return langevin_kernel(
-            program, init, step_size=self.step_size, metropolize=False, adapt_mass=False
+            program,
+            init,
+            step_size=self.step_size,
+            metropolize=False,
+            adapt_mass=False,
+            jit_compile=self.jit_compile,
         )
