@@ -235,6 +235,7 @@ class PyroLangevin(PyroFlatKernel):
         if self._adapter.adapt_step_size:
             self._adapter.reset_step_size_adaptation(params)
         self._state = LangevinState(flat, *self._logdensity_and_grad(flat))
+        self._last = params
 
     def _flatten(self, z: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.ravel.flatten(z).unsqueeze(0)  # torch_step runs a batch of chains
@@ -272,20 +273,32 @@ class PyroLangevin(PyroFlatKernel):
             eta *= factor
         return eta
 
-    def sample(self, params):
-        flat = self._flatten(params)
-        if not torch.equal(flat, self._state.position):
+    def _start(self, params: dict[str, torch.Tensor]) -> LangevinState:
+        """The state at ``params``: the kept one when the driver hands back the last draw."""
+        if params is not self._last:
+            flat = self._flatten(params)
             self._state = LangevinState(flat, *self._logdensity_and_grad(flat))
-        step_size = self._adapter.step_size
-        self._state, accept_prob = torch_step(
-            self._state, self._logdensity_and_grad, step_size, self._inverse_mass, self._metropolize
-        )
-        z = self._unflatten(self._state.position)
-        if self._t < self._warmup_steps:
-            self._adapter.step(self._t, z, accept_prob[0])
-        self._t += 1
+        return self._state
+
+    def _finish(self, state: LangevinState, accept_prob, step_size) -> dict[str, torch.Tensor]:
+        self._state, self._t = state, self._t + 1
+        self._last = self._unflatten(state.position)
         self.stats = {"acceptance_rate": float(accept_prob[0]), "step_size": float(step_size)}
+        return self._last
+
+    def sample(self, params):
+        step_size = self._adapter.step_size
+        state, accept_prob = torch_step(
+            self._start(params),
+            self._logdensity_and_grad,
+            step_size,
+            self._inverse_mass,
+            self._metropolize,
+        )
+        z = self._finish(state, accept_prob, step_size)
+        if self._t <= self._warmup_steps:
+            self._adapter.step(self._t - 1, z, accept_prob[0])
         return z
 
     def logging(self):
-        return {"step size": f"{self._adapter.step_size:.2e}", **self.stats}
+        return self.stats  # Pyro's driver turns it into JSON for the progress bar

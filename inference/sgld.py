@@ -218,16 +218,8 @@ class PyroSGLD(PyroLangevin):
         return potential
 
     def sample(self, params):
-        flat = self._flatten(params)
-        if not torch.equal(flat, self._state.position):
-            self._state = LangevinState(flat, *self._logdensity_and_grad(flat))
         step_size = self._sampler.step_size_at(self._t)
-        self._state, accept_prob = torch_step(
-            self._state, self._logdensity_and_grad, step_size, 1.0, metropolize=False
+        state, accept_prob = torch_step(
+            self._start(params), self._logdensity_and_grad, step_size, 1.0, metropolize=False
         )
-        self._t += 1
-        self.stats = {"acceptance_rate": float(accept_prob[0]), "step_size": float(step_size)}
-        return self._unflatten(self._state.position)
-
-    def logging(self):
-        return {"step size": f"{self.stats.get('step_size', float('nan')):.2e}"}
+        return self._finish(state, accept_prob, step_size)
