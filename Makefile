@@ -32,6 +32,8 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[bench]"
 	$(BIN)/python benchmarks/mcmc_eight_schools.py
 	$(BIN)/python benchmarks/langevin.py
+	$(BIN)/python benchmarks/svi_vae.py
+	$(BIN)/python benchmarks/digits_nll.py
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

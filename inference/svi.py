@@ -25,6 +25,7 @@ import torch
 from tqdm.auto import trange
 
 from probgen.errors import ArgumentError, ModelError, TrainingError
+from probgen.inference.flows import FLOWS, flow_guide
 from probgen.programs import Program, as_numpy
 from probgen.results import VIResult
 
@@ -33,18 +34,20 @@ _AUTOGUIDES = {
     "normal": "AutoNormal",
     "mvn": "AutoMultivariateNormal",
     "lowrank": "AutoLowRankMultivariateNormal",
-    "iaf": "AutoIAFNormal",
     "laplace": "AutoLaplaceApproximation",
 }
-GUIDES = tuple(_AUTOGUIDES)
+GUIDES = (*_AUTOGUIDES, *FLOWS)
 ELBOS = ("trace", "meanfield", "renyi")
 
 
 def make_guide(program: Program, guide: str | Callable) -> Callable:
-    """The library's autoguide called ``guide``, or the user's guide function as is."""
+    """The library's autoguide called ``guide``, or the user's guide function as is.
+
+    The flow guides (``FLOWS``: "iaf", "realnvp", "nsf", "bnaf") come from ``flows.py``.
+    """
     if callable(guide):
         return guide
-    if guide not in _AUTOGUIDES:
+    if guide not in GUIDES:
         raise ArgumentError(f"guide must be one of {GUIDES} or a guide function, got {guide!r}")
     if discrete := program.discrete_latents():
         raise ModelError(
@@ -52,13 +55,14 @@ def make_guide(program: Program, guide: str | Callable) -> Callable:
             "autoguide cannot fit: sum it out with infer={'enumerate': 'parallel'} or "
             "pass a guide function"
         )
-    if guide == "iaf":
+    if guide in FLOWS:
         size = sum(np.size(program.sites()[k].value) for k in program.site_names("latent"))
         if size < 2:
             raise ArgumentError(
-                f"guide='iaf' needs at least 2 latent dimensions and {program.name} has "
+                f"guide={guide!r} needs at least 2 latent dimensions and {program.name} has "
                 f"{size}: use guide='normal', which is exact for one dimension's Gaussian"
             )
+        return flow_guide(program, guide, size)
     library = pyro_guides if program.backend == "pyro" else numpyro_guides
     return getattr(library, _AUTOGUIDES[guide])(program.model)
 

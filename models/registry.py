@@ -32,10 +32,26 @@ class BayesModel:
         return getattr(self, backend)
 
 
-_ZOO: dict[str, BayesModel] = {}
+@dataclass(frozen=True)
+class DeepModel:
+    """One deep zoo model: ``build(dataset)`` makes a fresh ``GenerativeModel`` for a data
+    set, and ``data(name)`` loads the data set ``name`` (one of ``datasets``, the first is
+    the default) in the form the model takes (binarized or dequantized digits, 2-D toys).
+    ``backend`` is the model's fitting backend for ``pg.fit`` ("svi", "mle", "objective").
+    """
+
+    name: str
+    description: str
+    build: Callable[[Any], Any]
+    data: Callable[[str], Any]
+    datasets: tuple[str, ...]
+    backend: str
 
 
-def register(entry: BayesModel) -> BayesModel:
+_ZOO: dict[str, BayesModel | DeepModel] = {}
+
+
+def register(entry: BayesModel | DeepModel) -> BayesModel | DeepModel:
     """Add ``entry`` to the zoo under ``entry.name``."""
     if entry.name in _ZOO:
         raise ValueError(f"zoo model {entry.name!r} is registered twice")
@@ -43,7 +59,7 @@ def register(entry: BayesModel) -> BayesModel:
     return entry
 
 
-def get(name: str) -> BayesModel:
+def get(name: str) -> BayesModel | DeepModel:
     """The zoo entry called ``name``; the error lists the known names."""
     _load()
     try:
@@ -53,11 +69,13 @@ def get(name: str) -> BayesModel:
         raise ArgumentError(f"no zoo model named {name!r}; known models: {known}") from None
 
 
-def entries() -> list[BayesModel]:
-    """All zoo entries, sorted by name."""
+def entries(kind: type | None = None) -> list[BayesModel | DeepModel]:
+    """All zoo entries sorted by name; only those of ``kind`` (``BayesModel`` or
+    ``DeepModel``) when given."""
     _load()
-    return [_ZOO[k] for k in sorted(_ZOO)]
+    return [_ZOO[k] for k in sorted(_ZOO) if kind is None or isinstance(_ZOO[k], kind)]
 
 
 def _load() -> None:
     import probgen.models.bayes  # noqa: F401  (registers the Bayesian zoo)
+    import probgen.models.deep  # noqa: F401  (registers the VAE family and the flows)

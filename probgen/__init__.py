@@ -1,6 +1,6 @@
 """probgen: probabilistic programming for generative models on Pyro and NumPyro."""
 
-from probgen.api import mcmc, svi
+from probgen.api import fit, mcmc, svi
 from probgen.errors import ArgumentError, DataError, ModelError, ProbgenError, TrainingError
 from probgen.results import Posterior, Run, VIResult
 
@@ -13,6 +13,7 @@ __all__ = [
     "Run",
     "TrainingError",
     "VIResult",
+    "fit",
     "mcmc",
     "svi",
 ]

@@ -6,16 +6,24 @@ passed to the program (``pg.mcmc(coin, 10, k=7.0)`` calls ``coin(10, k=7.0)``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
+import torch
+
+from probgen.datasets.base import Dataset
 from probgen.errors import ArgumentError, ModelError
+from probgen.inference import fit as _fit
+from probgen.inference import flows as _flows
 from probgen.inference import mcmc as _mcmc
 from probgen.inference import svi as _svi
+from probgen.inference.flows import NeuTra
 from probgen.inference.mcmc import NUTS
 from probgen.inference.samplers import Sampler, resolve
-from probgen.programs import Backend, Program, prepare
-from probgen.results import Posterior, VIResult
+from probgen.models.base import GenerativeModel
+from probgen.programs import Backend, Program, check_device, prepare
+from probgen.results import Posterior, Run, VIResult
 
 
 def mcmc(
@@ -30,6 +38,7 @@ def mcmc(
     dense_mass: bool | None = None,
     target_accept: float | None = None,
     init: str | dict[str, Any] | None = None,
+    reparam: str | NeuTra | None = None,
     device: str = "cpu",
     backend: Backend | None = None,
     **kwargs: Any,
@@ -45,8 +54,14 @@ def mcmc(
     sampler given by name; None keeps the sampler's default.
 
     ``init`` is ``"uniform"`` (default), ``"median"``, ``"mean"``, ``"sample"`` or a dict
-    ``{site: value}`` of constrained starting values. ``backend`` overrides the detection
-    of the program's library. Returns a ``Posterior`` with draws shaped (chains, draws, ...).
+    ``{site: value}`` of constrained starting values. ``reparam="neutra"`` (or a
+    ``NeuTra(guide="iaf", steps=2000, lr=1e-2, ...)``) first fits a flow guide z = T(u),
+    u ~ N(0, I), by SVI and then samples u from p(x, T(u)) |det ∂T/∂u|, which is near
+    N(0, I) where the guide fits (Hoffman et al., 2019); the draws are mapped back to the
+    program's sites, and ``attrs["neutra_loss"]`` keeps the guide's final −ELBO. It works
+    with "nuts", "hmc", "mala", "ula" and "mh" (see ``probgen.inference.flows``).
+    ``backend`` overrides the detection of the program's library. Returns a ``Posterior``
+    with draws shaped (chains, draws, ...).
     """
     _at_least("chains", chains, 1)
     _at_least("warmup", warmup, 0)
@@ -57,7 +72,23 @@ def mcmc(
     program = _bind(model, args, kwargs, backend, device)
     if isinstance(spec, NUTS):
         _continuous_latents(program, spec.name)
-    return _mcmc.run(
+    neutra = _flows.neutra(reparam, program, spec, init)
+    if neutra is not None:
+        guide = _svi.make_guide(program, neutra.guide)
+        elbo = _svi.make_elbo(program, "trace", neutra.particles, 0.0)
+        fitted = _svi.run(
+            program,
+            guide,
+            elbo,
+            steps=neutra.steps,
+            lr=neutra.lr,
+            lr_decay=neutra.lr_decay,
+            seed=seed,
+            progress=progress,
+        )
+        warped = neutra.warp(fitted)
+        program = warped.program
+    posterior = _mcmc.run(
         program,
         spec.kernel(program, init),
         chains=chains,
@@ -67,6 +98,7 @@ def mcmc(
         progress=progress,
         sampler=spec.name,
     )
+    return posterior if neutra is None else warped.posterior(posterior)
 
 
 def svi(
@@ -88,8 +120,11 @@ def svi(
     """Fit a variational guide q(z) to a Pyro or NumPyro program by maximising the ELBO.
 
     ELBO = E_q[log p(x, z) − log q(z)]. ``guide`` is ``"delta"`` (MAP), ``"normal"``
-    (mean-field), ``"mvn"`` (full covariance), ``"lowrank"``, ``"iaf"`` (an inverse
-    autoregressive flow), ``"laplace"`` (N(ẑ, H⁻¹) at the MAP ẑ), or a guide function.
+    (mean-field), ``"mvn"`` (full covariance), ``"lowrank"``, ``"laplace"`` (N(ẑ, H⁻¹) at
+    the MAP ẑ), a normalizing flow z = T(u), u ~ N(0, I), over all latent sites (``"iaf"``
+    inverse autoregressive, ``"bnaf"`` block neural autoregressive, and on Pyro programs
+    ``"realnvp"`` affine coupling and ``"nsf"`` spline coupling; see
+    ``probgen.inference.flows``), or a guide function.
     ``elbo`` is ``"trace"``, ``"meanfield"`` (analytic KL where available) or ``"renyi"``
     with ``alpha`` and ``particles`` (α = 0 gives the IWAE bound). Adam with learning
     rate ``lr`` takes ``steps`` steps; the rate decays geometrically to ``lr · lr_decay``
@@ -115,6 +150,81 @@ def svi(
         seed=seed,
         progress=progress,
         laplace=guide == "laplace" and program.backend == "pyro",
+    )
+
+
+def fit(
+    model: GenerativeModel,
+    data: torch.Tensor | tuple[torch.Tensor, torch.Tensor] | Dataset,
+    *,
+    steps: int,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    seed: int = 0,
+    device: str = "cpu",
+    clip_norm: float | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int | None = None,
+    resume: str | os.PathLike | None = None,
+    progress: bool = True,
+    backend: str | None = None,
+) -> Run:
+    """Train a zoo model on ``data`` (N, *event_shape), or a ``Dataset``'s ``train``.
+
+    A ``conditional`` model (``ConditionalVAE``) trains on the pair (x, y) of examples and
+    their labels, or on a ``Dataset``'s ``train`` and ``train_labels``.
+
+    Each of ``steps`` Adam steps (learning rate ``lr``) minimises a per-example loss on a
+    minibatch x of B = ``batch_size`` examples, drawn without replacement in a fresh seeded
+    order each epoch:
+
+    - ``backend="svi"``: −ELBO/N, ELBO = Σ_i E_q[log p(x_i, z_i) − log q(z_i | x_i)]
+      estimated on the minibatch with its terms scaled by N/B (``model.elbo()``, by default
+      Pyro's ``Trace_ELBO``, on ``model.model(x, size=N)`` and ``model.guide(x, size=N)``);
+    - ``backend="mle"``: −(1/B) Σ_i log p(x_i) with ``model.log_prob``;
+    - ``backend="objective"``: ``model.loss(x)``.
+
+    ``backend=None`` takes the model's own. ``clip_norm`` rescales the gradient g to
+    g·min(1, clip_norm/‖g‖₂). ``device`` moves the model and the data. ``checkpoint``
+    (a file) is written atomically every ``checkpoint_every`` steps and at the end;
+    ``resume`` continues from such a file to ``steps``, exactly as an uninterrupted run
+    with the same seed would (tests/inference/test_fit.py). A loss or gradient that is not
+    finite stops the run with ``TrainingError`` and leaves the last checkpoint untouched.
+    Returns a ``Run``: ``losses`` per step, ``metrics["epoch_loss"]`` (the mean loss of each
+    complete epoch) and ``checkpoints``.
+    """
+    if not isinstance(model, GenerativeModel):
+        raise ArgumentError(
+            f"model must be a probgen.models.base.GenerativeModel (a zoo model), got "
+            f"{type(model).__name__}; fit a Pyro or NumPyro program with pg.svi or pg.mcmc"
+        )
+    _at_least("steps", steps, 1)
+    _at_least("batch_size", batch_size, 1)
+    _at_least("seed", seed, 0)
+    if not lr > 0:
+        raise ArgumentError(f"lr must be positive, got {lr}")
+    if clip_norm is not None and not clip_norm > 0:
+        raise ArgumentError(f"clip_norm must be positive (or None), got {clip_norm}")
+    if checkpoint_every is not None:
+        _at_least("checkpoint_every", checkpoint_every, 1)
+        if checkpoint is None:
+            raise ArgumentError("checkpoint_every needs checkpoint=PATH, the file to write")
+    backend = _fit.check_backend(model, backend)
+    device = check_device(device, "pyro")
+    model.to(device)
+    return _fit.train(
+        model,
+        _fit.training_data(model, data, device),
+        backend=backend,
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        clip_norm=clip_norm,
+        checkpoint=checkpoint,
+        checkpoint_every=checkpoint_every,
+        resume=resume,
+        progress=progress,
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ import pandas as pd
 from probgen import predictive as _predictive
 from probgen.diagnostics.convergence import check as _check
 from probgen.errors import ArgumentError
+from probgen.files import atomic_write
 from probgen.programs import Program
 
 
@@ -100,18 +100,9 @@ class Posterior:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the ``InferenceData`` to a netCDF file, atomically (temp file + rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".nc.tmp")
-        os.close(fd)
-        try:
+        with atomic_write(path) as tmp:
             self.to_arviz().to_netcdf(tmp, engine="h5netcdf")
-            os.chmod(tmp, 0o644)  # mkstemp makes it private to the owner
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-        return path
+        return Path(path)
 
     @classmethod
     def load(cls, path: str | os.PathLike, program: Program | None = None) -> Posterior:
@@ -143,9 +134,7 @@ class Posterior:
             return None
         latent = {k: v for k, v in self.flat().items() if k in program.site_names("latent")}
         pointwise = _predictive.log_likelihood(program, latent)
-        return {
-            k: v.reshape((self.chains, self.draws, *v.shape[1:])) for k, v in pointwise.items()
-        }
+        return {k: v.reshape((self.chains, self.draws, *v.shape[1:])) for k, v in pointwise.items()}
 
     def _need_program(self, what: str) -> Program:
         if self.program is None:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
+import math
 import runpy
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 
 from probgen.cli import main
 from probgen.models import registry
@@ -71,8 +74,10 @@ def test_diagnose_reports_checks_and_writes_rank_plot(
         (["diagnose", "{tmp}"], "no posterior.nc in"),
         (["fit", "kidscore_momiq", "--out", "{tmp}"], "posteriordb folder not found"),
         (["fit", "coin", "--chains", "0", "--out", "{tmp}"], "chains must be"),
+        (["fit", "coin", "--steps", "5", "--out", "{tmp}"], "--data and --steps train deep"),
+        (["fit", "vae", "--data", "moons", "--out", "{tmp}"], "data must be one of ('digits',)"),
     ],
-    ids=["unknown-model", "missing-posterior", "absent-data", "bad-option"],
+    ids=["unknown-model", "missing-posterior", "absent-data", "bad-option", "bayes-steps", "data"],
 )
 def test_errors_print_one_line_and_exit_2(
     argv: list[str],
@@ -110,3 +115,23 @@ def _checks(stdout: str) -> list[str]:
     lines = stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("checks"))
     return [lines[start]] + [line for line in lines[start + 1 :] if line.startswith("  - ")]
+
+
+@pytest.mark.parametrize("model, data", [("vae", "digits"), ("maf", "moons")])
+def test_fit_deep_model_writes_checkpoint_metrics_and_samples(
+    model: str, data: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["fit", model, "--data", data, "--out", str(tmp_path), "--progress", "off"]
+    assert main([*argv, "--steps", "20"]) == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["model"] == model and metrics["steps"] == 20
+    assert math.isfinite(metrics["test_nll_nats"])
+    assert (tmp_path / "samples.png").stat().st_size > 0
+    first = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert first["step"] == 20
+    # --resume continues the checkpoint to the new number of steps
+    assert main([*argv, "--steps", "30", "--resume"]) == 0
+    resumed = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert resumed["step"] == 30
+    assert torch.equal(resumed["losses"][:20], first["losses"])
+    assert "wrote" in capsys.readouterr().out

@@ -18,7 +18,7 @@ from probgen.datasets import posteriordb
 from probgen.errors import DataError
 from probgen.models import registry
 
-ENTRIES = registry.entries()
+ENTRIES = registry.entries(registry.BayesModel)
 
 
 def _data(entry: registry.BayesModel) -> dict:

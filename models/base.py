@@ -1,0 +1,64 @@
+"""What a zoo model of torch networks is, and how ``pg.fit`` sees it.
+
+A deep zoo model is a ``PyroModule`` that bundles a Pyro program with its networks. It
+declares how it is fitted in ``backend``, and ``pg.fit`` (``inference/fit.py``) does the
+fitting; a model never trains itself:
+
+- ``"svi"``: latent-variable models. ``pg.fit`` minimises the negative ELBO of
+  ``model(x, size)`` and ``guide(x, size)`` with ``elbo()`` (Pyro's ``Trace_ELBO`` unless
+  the model says otherwise, e.g. IWAE's Rényi bound with α = 0).
+- ``"mle"``: models with an exact density, such as flows. ``pg.fit`` minimises the mean
+  negative log-likelihood −(1/B) Σ_i log p(x_i) of ``log_prob``.
+- ``"objective"``: models fitted by a loss that is neither, such as VQ-VAE's; ``pg.fit``
+  minimises ``loss(x)``.
+
+``size`` is the number of examples in the whole data set, so that a minibatch of B
+examples is scaled by N/B inside the program's ``data_plate``. A ``conditional`` model
+takes the class labels y of its examples after x (``model(x, y, size)``, ``loss(x, y)``).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import pyro
+import pyro.infer
+import torch
+from pyro.nn import PyroModule
+
+BACKENDS = ("svi", "mle", "objective")
+
+
+def data_plate(x: torch.Tensor, size: int | None = None) -> pyro.plate:
+    """The plate over the examples of the minibatch ``x`` of a data set of ``size``.
+
+    Every term inside it is scaled by N/B (N = ``size``, B = ``len(x)``), which makes the
+    minibatch log density an unbiased estimate of the full one.
+    """
+    batch = x.shape[0]
+    if size is None or size == batch:
+        return pyro.plate("data", batch, dim=-1)
+    return pyro.plate("data", size, subsample=torch.arange(batch, device=x.device), dim=-1)
+
+
+class GenerativeModel(PyroModule):
+    """Base class of the torch zoo models; see the module docstring.
+
+    Subclasses set ``backend`` and ``event_shape`` and implement what their backend
+    needs (``model``/``guide``, ``log_prob`` or ``loss``) plus ``sample(n)`` and
+    ``log_likelihood(x)`` (nats per example).
+    """
+
+    backend: ClassVar[str] = "svi"
+    # whether the programs and losses take class labels y after x: model(x, y, size)
+    conditional: ClassVar[bool] = False
+    event_shape: tuple[int, ...]
+
+    def elbo(self) -> pyro.infer.ELBO:
+        """The bound that ``pg.fit`` maximises for ``backend == "svi"``."""
+        return pyro.infer.Trace_ELBO()
+
+    @property
+    def device(self) -> torch.device:
+        """The device of the model's parameters (the CPU when it has none)."""
+        return next((p.device for p in self.parameters()), torch.device("cpu"))
