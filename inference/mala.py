@@ -248,7 +248,9 @@ class PyroLangevin(PyroFlatKernel):
         return -potential.detach().reshape(1), -self._flatten(grads)
 
     @property
-    def _inverse_mass(self) -> torch.Tensor:
+    def _inverse_mass(self) -> torch.Tensor | float:
+        if not self._adapter.adapt_mass_matrix:
+            return 1.0  # M = I: the transition skips the elementwise products
         return self._adapter.mass_matrix_adapter.inverse_mass_matrix[self._names]
 
     def _find_step_size(self, z: dict[str, torch.Tensor]) -> float:
