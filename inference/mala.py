@@ -22,7 +22,6 @@ import torch
 from jax.flatten_util import ravel_pytree
 from numpyro.infer.hmc_util import HMCAdaptState, warmup_adapter
 from pyro.infer.mcmc.adaptation import WarmupAdapter
-from pyro.ops.integrator import potential_grad
 
 from probgen.inference.kernels import NumPyroFlatKernel, PyroFlatKernel
 from probgen.inference.langevin import LangevinState, jax_step, torch_step
@@ -244,8 +243,12 @@ class PyroLangevin(PyroFlatKernel):
         return self.ravel.unflatten(flat[0])
 
     def _logdensity_and_grad(self, flat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        grads, potential = potential_grad(self._potential_fn, self._unflatten(flat))
-        return -potential.detach().reshape(1), -self._flatten(grads)
+        """log p̃ and its gradient with respect to the one flat leaf that the sites view."""
+        with torch.enable_grad():
+            leaf = flat.detach().requires_grad_(True)
+            potential = self._potential_fn(self._unflatten(leaf))
+            (grad,) = torch.autograd.grad(potential, leaf)
+        return -potential.detach().reshape(1), -grad
 
     @property
     def _inverse_mass(self) -> torch.Tensor | float:

@@ -30,5 +30,7 @@ class Ravel:
 
     def unflatten(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:
         """The inverse of ``flatten``."""
+        if len(self.names) == 1:  # one site: a view, no split
+            return {self.names[0]: flat.reshape(self.shapes[0])}
         parts = flat.split([math.prod(s) for s in self.shapes])
         return {k: p.reshape(s) for k, p, s in zip(self.names, parts, self.shapes, strict=True)}
