@@ -188,7 +188,12 @@ def train(
             if step == max(start, per_epoch):  # Pyro validates the first epoch only
                 stack.enter_context(pyro.validation_enabled(False))
             index = order[j * batch : (j + 1) * batch]
-            loss = loss_of(*(tensor[index] for tensor in data))
+            try:
+                loss = loss_of(*(tensor[index] for tensor in data))
+            except ValueError as exc:  # Pyro's validation found a NaN distribution parameter
+                if "invalid values" not in str(exc):
+                    raise
+                raise _diverged(math.nan, math.nan, step, steps, saved) from exc
             if step == start and loss.dim() != 0:
                 raise ModelError(f"the {backend} loss must be a scalar, got shape {loss.shape}")
             optimizer.zero_grad(set_to_none=True)

@@ -122,9 +122,14 @@ def _run_pyro(program, guide, elbo, steps, lr, gamma, seed, progress, laplace):
         svi = pyro.infer.SVI(program.model, guide, optimizer, loss=elbo)
         losses = np.empty(steps)
         for step in trange(steps, disable=not progress, desc="SVI"):
-            losses[step] = svi.step(*program.args, **program.kwargs)
+            try:
+                losses[step] = svi.step(*program.args, **program.kwargs)
+            except ValueError as exc:  # a NaN parameter of a distribution, found by validation
+                if "invalid values" not in str(exc):
+                    raise
+                _diverged("a distribution's parameter became invalid (NaN)", step, steps, exc)
             if not math.isfinite(losses[step]):
-                _diverged(losses[step], step, steps)
+                _diverged(f"the loss became {losses[step]}", step, steps)
             optimizer.step()
         if laplace:
             guide = guide.laplace_approximation(*program.args, **program.kwargs)
@@ -143,14 +148,14 @@ def _run_numpyro(program, guide, elbo, steps, lr, gamma, seed, progress, laplace
     losses = np.asarray(result.losses)
     bad = np.flatnonzero(~np.isfinite(losses))
     if bad.size:
-        _diverged(losses[bad[0]], int(bad[0]), steps)
+        _diverged(f"the loss became {losses[bad[0]]}", int(bad[0]), steps)
     # a flow guide's parameters are nested: keep the pytree, as numpy arrays
     params = jax.tree_util.tree_map(np.asarray, result.params)
     return VIResult(losses, program=program, guide=guide, params=params, state=result.params)
 
 
-def _diverged(loss: float, step: int, steps: int):
+def _diverged(what: str, step: int, steps: int, cause: Exception | None = None):
     raise TrainingError(
-        f"the loss became {loss} at step {step + 1} of {steps}: lower lr, check the "
-        "model's support and initial values, or try a simpler guide"
-    )
+        f"{what} at step {step + 1} of {steps}: lower lr, check the model's support and "
+        "initial values, or try a simpler guide"
+    ) from cause

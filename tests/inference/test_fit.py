@@ -93,8 +93,9 @@ class PPCA(GenerativeModel):
 
 class Recorder(GenerativeModel):
     """Minimises the mean of (x − θ)²; records every batch and whether Pyro validates and the
-    module trains. With ``fail_at`` = (k, what) its k-th loss is NaN (``"loss"``) or finite
-    with an infinite gradient (``"gradient"``)."""
+    module trains. With ``fail_at`` = (k, what) its k-th loss is NaN (``"loss"``), finite
+    with an infinite gradient (``"gradient"``), or made by a distribution with a NaN
+    parameter (``"parameter"``)."""
 
     backend = "objective"
     event_shape = ()
@@ -113,6 +114,8 @@ class Recorder(GenerativeModel):
         if self.fail_at and len(self.batches) == self.fail_at[0]:
             if self.fail_at[1] == "loss":
                 return loss * math.nan
+            if self.fail_at[1] == "parameter":  # Pyro's validation raises on the NaN
+                return -dist.Normal(self.theta * math.nan, 1.0).log_prob(x).mean()
             # √(θ − θ) is 0 with an infinite derivative
             return loss + torch.sqrt(self.theta - self.theta.detach())
         return loss
@@ -283,6 +286,14 @@ def test_non_finite_step_stops_and_keeps_the_last_good_checkpoint(tmp_path, what
     assert torch.equal(saved["model"]["theta"], six.theta.detach())
     assert np.array_equal(saved["losses"].numpy(), run.losses)
     assert [p.name for p in tmp_path.iterdir()] == ["run.pt"]  # no temporary file left
+
+
+def test_nan_distribution_parameter_in_the_first_epoch_is_a_training_error():
+    """In the first epoch Pyro validates, and raises on the NaN parameter before any loss."""
+    x = torch.linspace(-1, 1, 12)
+    with pytest.raises(TrainingError, match="loss became nan at step 2 of 20") as caught:
+        pg.fit(Recorder(fail_at=(2, "parameter")), x, steps=20, batch_size=4, progress=False)
+    assert isinstance(caught.value.__cause__, ValueError)  # validation's, not a NaN loss
 
 
 def test_checkpoint_save_is_atomic_and_load_runs_no_code(tmp_path):

@@ -124,6 +124,21 @@ def test_nan_loss_stops_with_the_step(coin, backend):
         pg.svi(coin, 10, k=7.0, guide=guide, steps=5, progress=False)
 
 
+def test_pyro_nan_parameter_inside_the_program_stops_with_the_step():
+    """With Pyro's validation on, a NaN distribution parameter raises inside the step: it
+    becomes a TrainingError naming the step, like a NaN loss."""
+    import pyro
+    import pyro.distributions as dist
+    import torch
+
+    def guide(n, k=None):
+        a = pyro.param("a", torch.tensor(8.0)) * torch.tensor(float("nan"))
+        pyro.sample("theta", dist.Beta(a, 4.0))
+
+    with pytest.raises(pg.TrainingError, match="parameter became invalid .* step 1 of 5"):
+        pg.svi(registry.get("coin").pyro, 10, k=7.0, guide=guide, steps=5, progress=False)
+
+
 @pytest.mark.parametrize("guide", ["normal", "mvn", "lowrank", "iaf"])
 def test_gaussian_guides_recover_a_gaussian_posterior(guide):
     """Ridge regression's posterior is N(A⁻¹Xᵀy, σ²A⁻¹), A = XᵀX + (σ²/τ²) I: every
