@@ -98,8 +98,6 @@ class NumPyroSGLDState(NamedTuple):
 class NumPyroSGLD(NumPyroLangevin):
     """A NumPyro kernel of SGLD: the unadjusted ``jax_step`` with a fresh minibatch per step."""
 
-    sample_stats = {"accept_prob": "acceptance_rate", "step_size": "step_size"}
-
     def __init__(self, model: Callable, sampler: SGLD, *, init_strategy: Callable):
         super().__init__(
             model,
@@ -165,17 +163,11 @@ class PyroSGLD(PyroLangevin):
         self,
         model: Callable,
         sampler: SGLD,
-        *,
-        init_strategy: Callable,
-        max_plate_nesting: int | None = None,
+        **options: Any,
     ):
+        # options: init_strategy, max_plate_nesting
         super().__init__(
-            model,
-            step_size=sampler.step_size,
-            metropolize=False,
-            adapt_mass=False,
-            init_strategy=init_strategy,
-            max_plate_nesting=max_plate_nesting,
+            model, step_size=sampler.step_size, metropolize=False, adapt_mass=False, **options
         )
         self._sampler = sampler
 

@@ -9,7 +9,6 @@ by importance sampling (``log_likelihood``).
 from probgen.models.latent.beta_vae import BetaVAE
 from probgen.models.latent.conditional import ConditionalVAE
 from probgen.models.latent.hierarchical import HierarchicalVAE
-from probgen.models.latent.importance import ImportanceWeightedELBO
 from probgen.models.latent.infovae import InfoVAE
 from probgen.models.latent.iwae import IWAE
 from probgen.models.latent.vae import VAE
@@ -22,6 +21,5 @@ __all__ = [
     "ConditionalVAE",
     "HierarchicalVAE",
     "IWAE",
-    "ImportanceWeightedELBO",
     "InfoVAE",
 ]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from probgen.inference.importance_weighted import ImportanceWeightedELBO
 from probgen.models import checks
-from probgen.models.latent.importance import ImportanceWeightedELBO
 from probgen.models.latent.vae import VAE
 
 
