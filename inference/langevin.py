@@ -88,8 +88,10 @@ def torch_step(
     dims = tuple(range(1, x.dim()))
 
     def log_q(b, a, grad_a):  # log q(b | a) up to a constant, per chain
-        gap = b - a - scaled * grad_a
-        return -(gap**2 / inverse_mass).sum(dims) / (4 * step_size)
+        gap = (b - a - scaled * grad_a).square()
+        if torch.is_tensor(inverse_mass):
+            return -(gap / inverse_mass).sum(dims) / (4 * step_size)
+        return gap.sum(dims) / (-4 * scaled)  # a number: divide the sums, not each entry
 
     log_ratio = logp_y - logp_x + log_q(x, y, grad_y) - log_q(y, x, grad_x)
     accept_prob = torch.nan_to_num(log_ratio.clamp(max=0.0).exp(), nan=0.0)
