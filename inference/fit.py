@@ -31,6 +31,7 @@ from tqdm.auto import trange
 from probgen.datasets.base import Dataset
 from probgen.errors import ArgumentError, DataError, ModelError, TrainingError
 from probgen.inference import checkpoint as _checkpoint
+from probgen.inference.traced import TracedLoss
 from probgen.models.base import BACKENDS, GenerativeModel
 from probgen.results import Run
 
@@ -150,13 +151,15 @@ def train(
     checkpoint_every: int | None,
     resume: str | os.PathLike | None,
     progress: bool,
+    jit_compile: bool,
 ) -> Run:
     """Run ``steps`` Adam steps of ``objective`` on minibatches of ``data``; see the module.
 
     Pyro's validation (argument, support and shape checks), when enabled, runs during the
     first epoch, in which every example passes through the program once; later epochs skip
     its cost, and the loop's own check stops the run with ``TrainingError`` as soon as the
-    loss or the gradient is not finite, before the step is taken.
+    loss or the gradient is not finite, before the step is taken. ``jit_compile`` runs those
+    later epochs on the loss traced by the PyTorch JIT (``traced.py``).
     """
     size, device = len(data[0]), data[0].device
     batch = min(batch_size, size)
@@ -187,6 +190,8 @@ def train(
                 order = epoch_order(seed, epoch, size, device)
             if step == max(start, per_epoch):  # Pyro validates the first epoch only
                 stack.enter_context(pyro.validation_enabled(False))
+                if jit_compile:
+                    loss_of = TracedLoss(model, loss_of)
             index = order[j * batch : (j + 1) * batch]
             try:
                 loss = loss_of(*(tensor[index] for tensor in data))

@@ -131,6 +131,7 @@ def fit_deep(args: argparse.Namespace, entry: registry.DeepModel) -> int:
         checkpoint=checkpoint,
         checkpoint_every=1000,
         resume=checkpoint if args.resume else None,
+        jit_compile=args.jit,
     )
     model.eval()
     if hasattr(model, "fit_prior"):  # VQ-VAE: the prior over codes, from the training codes
@@ -264,6 +265,9 @@ def _parser() -> argparse.ArgumentParser:
     deep.add_argument("--lr", type=float, default=1e-3)
     deep.add_argument(
         "--resume", action="store_true", help="continue from DIR/checkpoint.pt to --steps"
+    )
+    deep.add_argument(
+        "--jit", action="store_true", help="trace the loss with the PyTorch JIT (jit_compile)"
     )
     fitting.set_defaults(run=fit)
 

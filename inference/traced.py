@@ -1,0 +1,97 @@
+"""A training loss traced by the PyTorch JIT, one graph per batch shape (``jit_compile``).
+
+Evaluating a Pyro ELBO re-runs the programs' Python at every step: the effect handlers, a
+message per site, the distribution objects. ``torch.jit.trace`` records the tensor operations
+of one evaluation instead, and later steps replay that graph. The model's parameters and
+buffers are inputs of the graph (the tensors themselves: the optimizer's in-place updates
+are seen, gradients reach them); random draws are operations of the graph, drawn afresh
+from torch's generator at each call in the order the Python run draws them.
+
+A trace keeps one path through the program: the shapes of its inputs (hence one graph per
+batch shape, as an epoch's last batch may be shorter) and whatever the Python decided from
+values. So each graph is verified once, on the next batch of its shape (other values): the
+Python loss is computed on the same random draws, and ``ModelError`` is raised when the two
+differ, as they do when control flow depends on values (a branch on the data, a loop run to
+a tolerance, a statistic of the batch read into Python). A loss that the tracer cannot
+record at all (one that calls ``torch.autograd.grad``, as i-ResNet's log-determinant does)
+is refused with ``ModelError`` too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Callable, Iterator
+
+import torch
+from torch import nn
+
+from probgen.errors import ModelError
+
+# relative tolerance between the graph's loss and the Python's on the same draws: float32
+# sums taken in another order differ by ~1e-6
+RTOL = 1e-4
+
+
+class TracedLoss:
+    """``loss(*data)`` of ``model``, computed after the first call for a batch shape by the
+    graph that ``torch.jit.trace`` recorded then.
+
+    Gives the values and gradients of ``loss`` (up to float rounding) from the same random
+    draws. Checked against the Python loss, step by step, for every deep model of the zoo
+    in tests/inference/test_traced.py.
+    """
+
+    def __init__(self, model: nn.Module, loss: Callable[..., torch.Tensor]):
+        self._model = model
+        self._loss = loss
+        self._graphs: dict[tuple, Callable[..., torch.Tensor]] = {}
+        self._verified: set[tuple] = set()
+
+    def __call__(self, *data: torch.Tensor) -> torch.Tensor:
+        key = tuple((x.shape, x.dtype, x.device) for x in data)
+        tensors = [*self._model.parameters(), *self._model.buffers()]
+        graph = self._graphs.get(key)
+        if graph is None:  # trace, leaving no mark on the RNG or the buffers
+            count = len(tensors)
+            with self._undone(data), warnings.catch_warnings():
+                warnings.simplefilter("ignore", torch.jit.TracerWarning)  # verified instead
+                try:
+                    self._graphs[key] = torch.jit.trace(
+                        lambda *inputs: self._loss(*inputs[count:]),
+                        (*tensors, *data),
+                        check_trace=False,
+                    )
+                except Exception as exc:  # the same loss ran in Python: the tracer refused it
+                    why = " ".join(str(exc).split()) or type(exc).__name__
+                    raise ModelError(
+                        f"jit_compile=True: the PyTorch JIT cannot trace the loss of "
+                        f"{type(self._model).__name__} ({why}). Fit it with jit_compile=False"
+                    ) from exc
+            return self._loss(*data)
+        if key in self._verified:
+            return graph(*tensors, *data)
+        with self._undone(data), torch.no_grad():
+            expected = self._loss(*data)
+        actual = graph(*tensors, *data)
+        if not torch.allclose(actual.detach(), expected, rtol=RTOL, atol=RTOL):
+            raise ModelError(
+                f"jit_compile=True: on a new batch, the traced loss of "
+                f"{type(self._model).__name__} is {actual.item():.6g} where its Python gives "
+                f"{expected.item():.6g} from the same draws: its control flow depends on "
+                "values, which a trace cannot follow. Fit it with jit_compile=False"
+            )
+        self._verified.add(key)
+        return actual
+
+    @contextlib.contextmanager
+    def _undone(self, data: tuple[torch.Tensor, ...]) -> Iterator[None]:
+        """A block whose random draws and buffer updates (batch-norm statistics) are
+        undone on leaving it: the next run draws the same numbers from the same state."""
+        device = data[0].device
+        buffers = [(b, b.clone()) for b in self._model.buffers()]
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            yield
+        with torch.no_grad():
+            for buffer, saved in buffers:
+                buffer.copy_(saved)
