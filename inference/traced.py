@@ -45,12 +45,15 @@ class TracedLoss:
     def __init__(self, model: nn.Module, loss: Callable[..., torch.Tensor]):
         self._model = model
         self._loss = loss
+        # the graphs' inputs besides the data: updated in place by the optimizer (a model
+        # that rebinds a parameter or buffer attribute while training cannot be traced)
+        self._tensors = [*model.parameters(), *model.buffers()]
         self._graphs: dict[tuple, Callable[..., torch.Tensor]] = {}
         self._verified: set[tuple] = set()
 
     def __call__(self, *data: torch.Tensor) -> torch.Tensor:
         key = tuple((x.shape, x.dtype, x.device) for x in data)
-        tensors = [*self._model.parameters(), *self._model.buffers()]
+        tensors = self._tensors
         graph = self._graphs.get(key)
         if graph is None:  # trace, leaving no mark on the RNG or the buffers
             count = len(tensors)
