@@ -96,7 +96,7 @@ def zuko_flow(
         )
         orders = "random" if randperm else "alternating"
         label = f"zuko MAF, {args.layers} MADE layers of 2 × {args.hidden}, {orders} orders"
-    elif args.zuko_halves:  # probgen's split: the two halves of the features take turns
+    elif args.zuko_halves:  # the two halves of the features take turns (a split ablation)
         index = torch.arange(dims)
         couplings = [
             zuko.flows.GeneralCouplingTransform(
@@ -227,8 +227,9 @@ def main(argv: list[str] | None = None) -> None:
     add(
         "--zuko-halves",
         action="store_true",
-        help="zuko's couplings split the features into halves, as probgen's VectorRealNVP "
-        "(default: zuko's odd/even masks)",
+        help="zuko's couplings split the features into their first and second halves, to "
+        "measure what the split is worth (default: zuko's odd/even masks, as probgen's "
+        "VectorRealNVP)",
     )
     add("--no-peer", action="store_true", help="skip the zuko flows")
     add(

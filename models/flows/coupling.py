@@ -1,14 +1,18 @@
-"""Masked coupling layers: NICE's additive coupling and RealNVP's affine coupling on images.
+"""Masked coupling layers: NICE's additive coupling and RealNVP's affine coupling on images,
+and the softly bounded hyper-network of RealNVP's affine coupling on vectors.
 
 A binary mask b splits the input: the values where b = 1 pass unchanged and condition a
 network that moves the others. The Jacobian is triangular up to a permutation, so its
 log-determinant is a sum of log-scales, and the inverse is one pass of the same network
 (b ⊙ y = b ⊙ x). Pyro's ``AffineCoupling`` splits a tensor into two contiguous blocks;
-the checkerboard mask of RealNVP on images interleaves them, hence this module.
+the checkerboard mask of RealNVP on images interleaves them, hence this module. On
+vectors, Pyro's ``AffineCoupling`` is used as it is, with ``SoftBoundedDenseNN`` as its
+network: Pyro bounds the log-scale with a hard clamp only.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -148,3 +152,29 @@ class AdditiveCoupling(TransformModule):
 
     def log_abs_det_jacobian(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return x.new_zeros(x.shape[:-1])
+
+
+class SoftBoundedDenseNN(DenseNN):
+    """Pyro's ``DenseNN`` (ReLU MLP with ``hidden`` widths) from ``in_dim`` values to the
+    shift μ and the log-scale s of ``out_dim`` values, the log-scale bounded softly:
+
+        (μ, ŝ) = MLP(x),   s = ŝ / (1 + |ŝ| / c),   c = ``bound``,
+
+    so that s ∈ (−c, c), s ≈ ŝ near 0 and ds/dŝ = 1 / (1 + |ŝ| / c)² shrinks smoothly as
+    |ŝ| grows, where a hard clamp keeps the full gradient up to the bound. The default
+    c = ln 1000 is zuko's ``MonotonicAffineTransform`` (scales in (10⁻³, 10³)). It is the
+    hypernet of Pyro's ``AffineCoupling``, whose own hard clamp must then be ±c or wider.
+
+    Tests: tests/models/test_flows_models.py (VectorRealNVP against zuko's RealNVP with
+    the same weights).
+    """
+
+    def __init__(
+        self, in_dim: int, hidden: Sequence[int], out_dim: int, bound: float = math.log(1000)
+    ):
+        super().__init__(in_dim, list(hidden), param_dims=[out_dim, out_dim])
+        self.bound = bound
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        shift, log_scale = super().forward(x)
+        return shift, log_scale / (1 + log_scale.abs() / self.bound)

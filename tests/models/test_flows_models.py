@@ -3,10 +3,10 @@
 For each model: log p(x) against the change of variables computed from the autograd
 Jacobian of T⁻¹ (data → base) on 16-value images, x = T(T⁻¹(x)), densities of the 2-D
 flows that integrate to 1 on a grid, the model inside Pyro programs, and a few Adam
-steps on −log p that lower the exact negative log-likelihood. Then bits per dimension
-against the discrete entropy of a piecewise-constant density, and the error messages.
+steps on −log p that lower the exact negative log-likelihood. VectorRealNVP against its
+peer, zuko's RealNVP, with the same weights. Then bits per dimension against the discrete
+entropy of a piecewise-constant density, and the error messages.
 """
-
 
 import pyro
 import pytest
@@ -179,6 +179,42 @@ def test_iaf_scores_its_own_draws_from_the_cache_and_others_by_inversion():
     torch.testing.assert_close(cached, model.log_prob(x.clone()))
 
 
+def test_vector_realnvp_is_zuko_realnvp_with_the_same_weights():
+    zuko = pytest.importorskip("zuko", reason="zuko, the peer, is a bench extra: pip install zuko")
+    dim, hidden, layers = 5, 16, 4  # odd D: the couplings move 2 and 3 values in turn
+    torch.manual_seed(0)
+    model = with_noise(VectorRealNVP((dim,), hidden=hidden, layers=layers), 0.1)
+    peer = zuko.flows.RealNVP(dim, transforms=layers, hidden_features=(hidden, hidden))
+    position = model.interleave  # the coordinate at each place of the vector a coupling sees
+    pairs_of_layers = zip(model.couplings, peer.transform.transforms, strict=True)
+    for k, (coupling, lazy) in enumerate(pairs_of_layers):
+        if k:
+            position = position[model.flip]
+        held, moved = position[: coupling.split_dim], position[coupling.split_dim :]
+        # zuko's hypernet reads x[mask] and writes (shift, log-scale) pairs for x[~mask],
+        # both in increasing order of the coordinates
+        assert held.sort().values.tolist() == lazy.mask.nonzero().flatten().tolist()
+        ours = list(coupling.nn.layers)
+        theirs = [m for m in lazy.hyper if isinstance(m, zuko.nn.Linear)]
+        with torch.no_grad():
+            for mine, peer_layer in zip(ours[:-1], theirs[:-1], strict=True):
+                peer_layer.weight.copy_(mine.weight)
+                peer_layer.bias.copy_(mine.bias)
+            theirs[0].weight.copy_(ours[0].weight[:, held.argsort()])
+            order = moved.argsort()
+            for name in ("weight", "bias"):  # Pyro's rows: all shifts, then all log-scales
+                shift, log_scale = getattr(ours[-1], name).chunk(2)
+                pairs = torch.stack([shift[order], log_scale[order]], 1)
+                getattr(theirs[-1], name).copy_(pairs.flatten(0, 1))
+    x = 2 * torch.randn(7, dim, generator=torch.Generator().manual_seed(4))
+    torch.testing.assert_close(model.log_prob(x), peer().log_prob(x), atol=1e-10, rtol=0)
+    z = torch.randn(7, dim, generator=torch.Generator().manual_seed(5))
+    zuko_z = z[:, position.argsort()]  # our base values come in the order the last coupling saw
+    torch.testing.assert_close(
+        model.transform()(z), peer().transform.inv(zuko_z), atol=1e-10, rtol=0
+    )
+
+
 # --- errors -----------------------------------------------------------------------------------
 
 
@@ -207,6 +243,8 @@ def test_bad_arguments_raise_argument_errors():
         MAF((1, 8, 8), hidden=32)
     with pytest.raises(ArgumentError, match="2 or more"):
         NICE((1,))
+    with pytest.raises(ArgumentError, match="event_shape must hold 2 or more"):
+        VectorRealNVP((1,))
     with pytest.raises(ArgumentError, match="kind"):
         NSF((2,), kind="linear")
     with pytest.raises(ArgumentError, match="coeff"):
