@@ -129,12 +129,33 @@ def _examples(model: GenerativeModel, data, device: str) -> torch.Tensor:
     return data.to(device)
 
 
+def quantized(data: object) -> Dataset:
+    """``data`` checked to be a quantized ``Dataset`` (``levels`` = k, values c/k), the data
+    that ``pg.fit(dequantize=True)`` dequantizes afresh each epoch."""
+    if not isinstance(data, Dataset) or data.levels is None:
+        raise ArgumentError(
+            "dequantize=True needs a quantized Dataset, loaded with levels=k (e.g. "
+            f"digits(levels=17)), got {type(data).__name__}"
+            + ("" if not isinstance(data, Dataset) else f" {data.name!r} without levels")
+        )
+    counts = data.train * data.levels
+    if (counts - counts.round()).abs().max() > 1e-3:
+        raise DataError(
+            f"{data.name!r} is already dequantized (its values are not c/{data.levels}): load "
+            "it without dequantize=True, and pg.fit(dequantize=True) draws fresh noise per epoch"
+        )
+    return data
+
+
 def epoch_order(seed: int, epoch: int, size: int, device: torch.device) -> torch.Tensor:
     """The permutation of the ``size`` examples that epoch ``epoch`` visits, from a
     ``torch.Generator`` seeded with a hash of (seed, epoch)."""
-    key = int(np.random.SeedSequence([seed, epoch]).generate_state(1, np.uint64)[0])
-    generator = torch.Generator().manual_seed(key)
+    generator = torch.Generator().manual_seed(_epoch_key(seed, epoch))
     return torch.randperm(size, generator=generator).to(device)
+
+
+def _epoch_key(seed: int, *stream: int) -> int:
+    return int(np.random.SeedSequence([seed, *stream]).generate_state(1, np.uint64)[0])
 
 
 def train(
@@ -152,6 +173,7 @@ def train(
     resume: str | os.PathLike | None,
     progress: bool,
     jit_compile: bool,
+    dequantize: Dataset | None,
 ) -> Run:
     """Run ``steps`` Adam steps of ``objective`` on minibatches of ``data``; see the module.
 
@@ -159,7 +181,10 @@ def train(
     first epoch, in which every example passes through the program once; later epochs skip
     its cost, and the loop's own check stops the run with ``TrainingError`` as soon as the
     loss or the gradient is not finite, before the step is taken. ``jit_compile`` runs those
-    later epochs on the loss traced by the PyTorch JIT (``traced.py``).
+    later epochs on the loss traced by the PyTorch JIT (``traced.py``). With ``dequantize``,
+    the quantized data set of ``data``, epoch e trains on its examples plus fresh noise
+    U[0, 1/k) drawn with a seed of (seed, e, 1): a flow never sees one draw twice, and a
+    resumed run draws the same noise.
     """
     size, device = len(data[0]), data[0].device
     batch = min(batch_size, size)
@@ -167,7 +192,13 @@ def train(
     loss_of = objective(model, backend, size)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = _adam(params, lr)
-    config = {"seed": seed, "batch_size": batch, "size": size, "backend": backend}
+    config = {
+        "seed": seed,
+        "batch_size": batch,
+        "size": size,
+        "backend": backend,
+        "dequantize": dequantize is not None,
+    }
     losses = np.empty(steps)
     pyro.set_rng_seed(seed)
     start = 0
@@ -183,18 +214,27 @@ def train(
         bar = stack.enter_context(
             trange(start, steps, initial=start, total=steps, disable=not progress, desc="fit")
         )
-        order = epoch_order(seed, start // per_epoch, size, device)
+
+        def epoch_data(epoch: int) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+            """The order of the examples in ``epoch``, and the data it trains on."""
+            order = epoch_order(seed, epoch, size, device)
+            if dequantize is None:
+                return order, data
+            x = dequantize.dequantized(data[0], seed=_epoch_key(seed, epoch, 1))
+            return order, (x, *data[1:])
+
+        order, tensors = epoch_data(start // per_epoch)
         for step in bar:
             epoch, j = divmod(step, per_epoch)
             if j == 0 and step > start:
-                order = epoch_order(seed, epoch, size, device)
+                order, tensors = epoch_data(epoch)
             if step == max(start, per_epoch):  # Pyro validates the first epoch only
                 stack.enter_context(pyro.validation_enabled(False))
                 if jit_compile:
                     loss_of = TracedLoss(model, loss_of)
             index = order[j * batch : (j + 1) * batch]
             try:
-                loss = loss_of(*(tensor[index] for tensor in data))
+                loss = loss_of(*(tensor[index] for tensor in tensors))
             except ValueError as exc:  # Pyro's validation found a NaN distribution parameter
                 if "invalid values" not in str(exc):
                     raise
@@ -267,7 +307,7 @@ def _restore(path, model, optimizer, losses, config, steps, device) -> int:
     if changed:
         raise ArgumentError(
             f"resume={str(path)!r} was written with {', '.join(changed)}: resume with the "
-            "same seed, batch_size, data and backend, or start a new run"
+            "same seed, batch_size, data, backend and dequantize, or start a new run"
         )
     if state["step"] > steps:
         raise ArgumentError(

@@ -2,9 +2,9 @@
 
 ``probgen list`` shows them with their ``pg.fit`` backend; ``probgen fit NAME --data D``
 builds one for the data set D and trains it. The VAE family models binarized digits
-(Bernoulli pixels); the flows model digits quantized to their 17 grey levels and
-dequantized by uniform noise (a density on [0, 1)^64, reported in bits/dim), and the
-vector flows also the 2-D toys.
+(Bernoulli pixels); the flows model digits quantized to their 17 grey levels, which
+``pg.fit(..., dequantize=True)`` dequantizes with fresh uniform noise every epoch (a
+density on [0, 1)^64, reported in bits/dim), and the vector flows also the 2-D toys.
 """
 
 from __future__ import annotations
@@ -38,11 +38,12 @@ def binary_digits(name: str) -> Dataset:
     return digits(binarize=True)
 
 
-def dequantized(name: str) -> Dataset:
-    """Digits at their 17 levels, dequantized by U[0, 1/17) noise; or a 2-D toy."""
+def flow_data(name: str) -> Dataset:
+    """Digits at their 17 levels (quantized: ``pg.fit(dequantize=True)`` adds the noise);
+    or a 2-D toy."""
     _known(name, ("digits", *TOYS))
     if name == "digits":
-        return digits(levels=DIGIT_LEVELS, dequantize=True)
+        return digits(levels=DIGIT_LEVELS)
     return getattr(toys, name)()
 
 
@@ -92,11 +93,11 @@ _entry(
 )
 _entry("infovae", "InfoVAE / MMD-VAE", InfoVAE, binary_digits, ("digits",))
 _entry("vqvae", "VQ-VAE: nearest-neighbour codebook", VQVAE, binary_digits, ("digits",))
-_entry("nice", "NICE: additive couplings and a scaling", NICE, dequantized, ("digits",))
-_entry("realnvp", "RealNVP: multiscale affine couplings", RealNVP, dequantized, ("digits",))
-_entry("glow", "Glow: ActNorm, 1×1 convolutions, couplings", Glow, dequantized, ("digits",))
-_entry("maf", "MAF on MADE", MAF, dequantized, (*TOYS, "digits"))
-_entry("iaf", "IAF on MADE (slow density, fast sampling)", IAF, dequantized, TOYS)
-_entry("nsf", "neural spline flow (couplings)", NSF, dequantized, TOYS)
-_entry("realnvp_2d", "RealNVP for vectors (affine couplings)", VectorRealNVP, dequantized, TOYS)
-_entry("iresnet", "invertible residual network", IResNet, dequantized, TOYS)
+_entry("nice", "NICE: additive couplings and a scaling", NICE, flow_data, ("digits",))
+_entry("realnvp", "RealNVP: multiscale affine couplings", RealNVP, flow_data, ("digits",))
+_entry("glow", "Glow: ActNorm, 1×1 convolutions, couplings", Glow, flow_data, ("digits",))
+_entry("maf", "MAF on MADE", MAF, flow_data, (*TOYS, "digits"))
+_entry("iaf", "IAF on MADE (slow density, fast sampling)", IAF, flow_data, TOYS)
+_entry("nsf", "neural spline flow (couplings)", NSF, flow_data, TOYS)
+_entry("realnvp_2d", "RealNVP for vectors (affine couplings)", VectorRealNVP, flow_data, TOYS)
+_entry("iresnet", "invertible residual network", IResNet, flow_data, TOYS)

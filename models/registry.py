@@ -36,7 +36,7 @@ class BayesModel:
 class DeepModel:
     """One deep zoo model: ``build(dataset)`` makes a fresh ``GenerativeModel`` for a data
     set, and ``data(name)`` loads the data set ``name`` (one of ``datasets``, the first is
-    the default) in the form the model takes (binarized or dequantized digits, 2-D toys).
+    the default) in the form the model takes (binarized or quantized digits, 2-D toys).
     ``backend`` is the model's fitting backend for ``pg.fit`` ("svi", "mle", "objective").
     """
 

@@ -110,7 +110,8 @@ def fit(args: argparse.Namespace) -> int:
 def fit_deep(args: argparse.Namespace, entry: registry.DeepModel) -> int:
     """``probgen fit MODEL --data D --steps S --out DIR``: ``pg.fit`` on a built-in data set.
 
-    Writes ``DIR/checkpoint.pt`` (the ``pg.fit`` checkpoint: ``--resume`` continues it),
+    Quantized images (the flows' digits) are dequantized afresh every epoch. Writes
+    ``DIR/checkpoint.pt`` (the ``pg.fit`` checkpoint: ``--resume`` continues it),
     ``DIR/metrics.json`` (the losses per epoch and, where the model has a likelihood, the
     test negative log-likelihood in nats per example and bits/dim) and ``DIR/samples.png``
     (a grid of new images, or a 2-D model's density with its draws).
@@ -132,6 +133,7 @@ def fit_deep(args: argparse.Namespace, entry: registry.DeepModel) -> int:
         checkpoint_every=1000,
         resume=checkpoint if args.resume else None,
         jit_compile=args.jit,
+        dequantize=dataset.levels is not None,  # flows on digits: fresh noise every epoch
     )
     model.eval()
     if hasattr(model, "fit_prior"):  # VQ-VAE: the prior over codes, from the training codes

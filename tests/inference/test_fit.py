@@ -393,3 +393,51 @@ def test_conditional_model_trains_on_examples_and_labels():
         pg.fit(cvae, x, steps=1, progress=False)
     with pytest.raises(pg.DataError, match="labels y must be a tensor of shape \\(40,\\)"):
         pg.fit(cvae, (x, y[:10]), steps=1, progress=False)
+
+
+# --- dequantization -------------------------------------------------------------------------
+
+
+def quantized(levels: int = 5) -> Dataset:
+    """25 scalar examples c/k, k = 5 levels (each level 5 times)."""
+    x = (torch.arange(25) % levels).float() / levels
+    return Dataset("levels", train=x, test=x, event_shape=(), levels=levels)
+
+
+def test_dequantize_draws_fresh_noise_in_each_examples_bin_every_epoch(tmp_path):
+    data = quantized()
+    model = Recorder()
+    pg.fit(model, data, steps=3, batch_size=25, seed=3, progress=False, dequantize=True)
+    for epoch, batch in enumerate(model.batches):
+        source = data.train[epoch_order(3, epoch, 25, torch.device("cpu"))]
+        # each value lies in its example's bin [c/k, (c + 1)/k), whatever the noise
+        assert torch.equal(torch.floor(batch * 5), torch.round(source * 5))
+        assert (batch > source).all() and (batch - source < 1 / 5).all()
+    first, second = (b.sort().values for b in model.batches[:2])
+    assert not torch.allclose(first, second)  # another draw of u in the next epoch
+    again = Recorder()
+    pg.fit(again, data, steps=3, batch_size=25, seed=3, progress=False, dequantize=True)
+    assert all(torch.equal(a, b) for a, b in zip(model.batches, again.batches, strict=True))
+    # a resumed run draws the noise of its epochs again
+    part = Recorder()
+    options = {"batch_size": 25, "seed": 3, "progress": False, "dequantize": True}
+    pg.fit(part, data, steps=2, checkpoint=tmp_path / "part.pt", **options)
+    resumed = Recorder()
+    pg.fit(resumed, data, steps=3, resume=tmp_path / "part.pt", **options)
+    assert torch.equal(resumed.batches[0], model.batches[2])
+
+
+def test_dequantize_needs_quantized_data(tmp_path):
+    data = quantized()
+    fit = {"steps": 1, "progress": False, "dequantize": True}
+    with pytest.raises(ArgumentError, match="dequantize=True needs a quantized Dataset"):
+        pg.fit(Recorder(), data.train, **fit)
+    plain = Dataset("plain", train=data.train, test=data.test, event_shape=())
+    with pytest.raises(ArgumentError, match="'plain' without levels"):
+        pg.fit(Recorder(), plain, **fit)
+    noisy = Dataset("noisy", data.dequantized(data.train), data.test, (), levels=5)
+    with pytest.raises(DataError, match="already dequantized"):
+        pg.fit(Recorder(), noisy, **fit)
+    pg.fit(Recorder(), data, steps=1, checkpoint=tmp_path / "c.pt", progress=False)
+    with pytest.raises(ArgumentError, match="dequantize=False \\(now True\\)"):
+        pg.fit(Recorder(), data, **(fit | {"steps": 2, "resume": tmp_path / "c.pt"}))
