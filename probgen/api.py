@@ -55,7 +55,7 @@ def mcmc(
 
     ``init`` is ``"uniform"`` (default), ``"median"``, ``"mean"``, ``"sample"`` or a dict
     ``{site: value}`` of constrained starting values. ``reparam="neutra"`` (or a
-    ``NeuTra(guide="iaf", steps=2000, lr=1e-2, ...)``) first fits a flow guide z = T(u),
+    ``NeuTra(guide="iaf", steps=None, lr=1e-2, ...)``) first fits a flow guide z = T(u),
     u ~ N(0, I), by SVI and then samples u from p(x, T(u)) |det ∂T/∂u|, which is near
     N(0, I) where the guide fits (Hoffman et al., 2019); the draws are mapped back to the
     program's sites, and ``attrs["neutra_loss"]`` keeps the guide's final −ELBO. It works
@@ -74,13 +74,14 @@ def mcmc(
         _continuous_latents(program, spec.name)
     neutra = _flows.neutra(reparam, program, spec, init)
     if neutra is not None:
+        steps, particles = neutra.budget(program.backend)
         guide = _svi.make_guide(program, neutra.guide)
-        elbo = _svi.make_elbo(program, "trace", neutra.particles, 0.0)
+        elbo = _svi.make_elbo(program, "trace", particles, 0.0)
         fitted = _svi.run(
             program,
             guide,
             elbo,
-            steps=neutra.steps,
+            steps=steps,
             lr=neutra.lr,
             lr_decay=neutra.lr_decay,
             seed=seed,

@@ -157,24 +157,25 @@ def funnel():
     numpyro.sample("x", ndist.Normal(0.0, jax.numpy.exp(v / 2)).expand([9]).to_event(1))
 
 
-def test_neutra_nuts_samples_the_funnel_where_plain_nuts_sticks():
-    """NeuTra's draws of v have the exact marginal N(0, 3²), with a far higher ESS.
+def test_neutra_nuts_diverges_less_than_plain_nuts_on_the_funnel():
+    """With the same settings and seed, NeuTra NUTS has fewer divergent transitions than
+    plain NUTS, and its draws of v have the exact marginal N(0, 3²) with a far higher ESS.
 
-    NumPyro only: Pyro's NUTS takes seconds per hundred funnel draws, and its flow fit
-    with a test's budget is poor. Not checked: fewer divergences. Plain NUTS reports few
-    here (0–2 a run over seeds 0–5) because it seldom enters the neck: its v draws lean to
-    the mouth, with an ESS of 6–31. NeuTra's chain does reach the tails of v, where the
-    fitted flow is least accurate, and diverges there more often (1–19 a run).
+    NumPyro only: Pyro's NUTS takes seconds per hundred funnel draws, and Pyro runs the
+    default fit's particles one after another. Four chains of 500 draws, as plain NUTS
+    diverges only when a chain enters the neck. Over seeds 0–5, divergences: plain 9, 5, 7,
+    5, 43, 4; NeuTra 3, 0, 0, 0, 0, 1. ESS of v: plain 10–81, NeuTra 3000–3700.
     """
-    settings = dict(chains=2, warmup=300, draws=300, seed=0, progress=False)
+    settings = dict(chains=4, warmup=300, draws=500, seed=0, progress=False)
     plain = pg.mcmc(funnel, **settings)
     post = pg.mcmc(funnel, reparam="neutra", **settings)
+    assert post.sample_stats["diverging"].sum() < plain.sample_stats["diverging"].sum()
     row = post.summary(round_to="none").loc["v"]
     assert abs(row["mean"]) < 4 * row["mcse_mean"]
     assert abs(row["sd"] - 3.0) < 0.15 * 3.0
-    # over seeds 0–5 the ratio ran from 4.6 to 32
-    assert row["ess_bulk"] > 2 * plain.summary(round_to="none").loc["v", "ess_bulk"]
-    assert post.attrs["neutra_loss"] < 1.0  # −ELBO = KL(q ‖ p) here, as log Z = 0
+    assert row["ess_bulk"] > 10 * plain.summary(round_to="none").loc["v", "ess_bulk"]
+    # −ELBO = KL(q ‖ p) here, as log Z = 0; the default fit reached 0.009–0.015 on seeds 0–5
+    assert post.attrs["neutra_loss"] < 0.05
 
 
 # Pyro's NUTS and SVI take milliseconds a step: its runs are short
