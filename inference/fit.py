@@ -133,10 +133,10 @@ def quantized(data: object) -> Dataset:
     """``data`` checked to be a quantized ``Dataset`` (``levels`` = k, values c/k), the data
     that ``pg.fit(dequantize=True)`` dequantizes afresh each epoch."""
     if not isinstance(data, Dataset) or data.levels is None:
+        got = f"{data.name!r} without levels" if isinstance(data, Dataset) else type(data).__name__
         raise ArgumentError(
             "dequantize=True needs a quantized Dataset, loaded with levels=k (e.g. "
-            f"digits(levels=17)), got {type(data).__name__}"
-            + ("" if not isinstance(data, Dataset) else f" {data.name!r} without levels")
+            f"digits(levels=17)), got {got}"
         )
     counts = data.train * data.levels
     if (counts - counts.round()).abs().max() > 1e-3:

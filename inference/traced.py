@@ -45,38 +45,49 @@ class TracedLoss:
     def __init__(self, model: nn.Module, loss: Callable[..., torch.Tensor]):
         self._model = model
         self._loss = loss
-        # the graphs' inputs besides the data: updated in place by the optimizer (a model
+        # the graphs' inputs besides the data, updated in place by the optimizer (a model
         # that rebinds a parameter or buffer attribute while training cannot be traced)
-        self._tensors = [*model.parameters(), *model.buffers()]
+        self._buffers = list(model.buffers())
+        self._tensors = [*model.parameters(), *self._buffers]
         self._graphs: dict[tuple, Callable[..., torch.Tensor]] = {}
         self._verified: set[tuple] = set()
 
     def __call__(self, *data: torch.Tensor) -> torch.Tensor:
         key = tuple((x.shape, x.dtype, x.device) for x in data)
-        tensors = self._tensors
         graph = self._graphs.get(key)
-        if graph is None:  # trace, leaving no mark on the RNG or the buffers
-            count = len(tensors)
-            with self._undone(data), warnings.catch_warnings():
-                warnings.simplefilter("ignore", torch.jit.TracerWarning)  # verified instead
-                try:
-                    self._graphs[key] = torch.jit.trace(
-                        lambda *inputs: self._loss(*inputs[count:]),
-                        (*tensors, *data),
-                        check_trace=False,
-                    )
-                except Exception as exc:  # the same loss ran in Python: the tracer refused it
-                    why = " ".join(str(exc).split()) or type(exc).__name__
-                    raise ModelError(
-                        f"jit_compile=True: the PyTorch JIT cannot trace the loss of "
-                        f"{type(self._model).__name__} ({why}). Fit it with jit_compile=False"
-                    ) from exc
+        if graph is None:
+            self._graphs[key] = self._trace(data)
             return self._loss(*data)
         if key in self._verified:
-            return graph(*tensors, *data)
+            return graph(*self._tensors, *data)
         with self._undone(data), torch.no_grad():
-            expected = self._loss(*data)
-        actual = graph(*tensors, *data)
+            expected = self._loss(*data)  # from the draws that the graph makes next
+        actual = graph(*self._tensors, *data)
+        self._check(actual, expected)
+        self._verified.add(key)
+        return actual
+
+    def _trace(self, data: tuple[torch.Tensor, ...]) -> Callable[..., torch.Tensor]:
+        """The graph of the loss on inputs shaped as ``data``, traced without a mark on the
+        RNG or the buffers."""
+        count = len(self._tensors)
+        with self._undone(data), warnings.catch_warnings():
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)  # verified instead
+            try:
+                return torch.jit.trace(
+                    lambda *inputs: self._loss(*inputs[count:]),
+                    (*self._tensors, *data),
+                    check_trace=False,
+                )
+            except Exception as exc:  # the same loss ran in Python: the tracer refused it
+                why = " ".join(str(exc).split()) or type(exc).__name__
+                raise ModelError(
+                    f"jit_compile=True: the PyTorch JIT cannot trace the loss of "
+                    f"{type(self._model).__name__} ({why}). Fit it with jit_compile=False"
+                ) from exc
+
+    def _check(self, actual: torch.Tensor, expected: torch.Tensor) -> None:
+        """Raise unless the graph's loss is the Python one from the same draws."""
         if not torch.allclose(actual.detach(), expected, rtol=RTOL, atol=RTOL):
             raise ModelError(
                 f"jit_compile=True: on a new batch, the traced loss of "
@@ -84,15 +95,13 @@ class TracedLoss:
                 f"{expected.item():.6g} from the same draws: its control flow depends on "
                 "values, which a trace cannot follow. Fit it with jit_compile=False"
             )
-        self._verified.add(key)
-        return actual
 
     @contextlib.contextmanager
     def _undone(self, data: tuple[torch.Tensor, ...]) -> Iterator[None]:
         """A block whose random draws and buffer updates (batch-norm statistics) are
         undone on leaving it: the next run draws the same numbers from the same state."""
         device = data[0].device
-        buffers = [(b, b.clone()) for b in self._model.buffers()]
+        buffers = [(b, b.clone()) for b in self._buffers]
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             yield
         with torch.no_grad():
