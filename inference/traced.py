@@ -59,13 +59,20 @@ class TracedLoss:
             self._graphs[key] = self._trace(data)
             return self._loss(*data)
         if key in self._verified:
-            return graph(*self._tensors, *data)
+            return self._replay(graph, data)
         with self._undone(data), torch.no_grad():
             expected = self._loss(*data)  # from the draws that the graph makes next
-        actual = graph(*self._tensors, *data)
+        actual = self._replay(graph, data)
         self._check(actual, expected)
         self._verified.add(key)
         return actual
+
+    def _replay(self, graph: Callable[..., torch.Tensor], data: tuple) -> torch.Tensor:
+        # the JIT's optimizing executor (profiling runs, then its own autodiff) costs more
+        # than it saves on CPU, where it fuses nothing: the plain interpreter replays the
+        # operations and eager autograd differentiates them (benchmarks/svi_vae.py)
+        with torch.jit.optimized_execution(False):
+            return graph(*self._tensors, *data)
 
     def _trace(self, data: tuple[torch.Tensor, ...]) -> Callable[..., torch.Tensor]:
         """The graph of the loss on inputs shaped as ``data``, traced without a mark on the

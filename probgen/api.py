@@ -195,7 +195,7 @@ def fit(
     finite stops the run with ``TrainingError`` and leaves the last checkpoint untouched.
     ``jit_compile`` traces the loss with the PyTorch JIT after the first epoch (one graph per
     batch shape) and replays it instead of re-running the programs' Python: the same values
-    and random draws, with less overhead (the digits VAE's step drops from ~1.6× to ~1.3× a
+    and random draws, with less overhead (the digits VAE's step drops from ~1.7× to ~1.2× a
     hand-written PyTorch loop's; ``benchmarks/svi_vae.py``). A loss that the tracer cannot
     record, or whose control flow depends on values, is refused with ``ModelError`` when it
     is traced or on the next batch, where each graph is checked against the Python loss.
