@@ -39,8 +39,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import platform
 import statistics
 import sys
 import time
@@ -48,6 +46,7 @@ import time
 import pyro
 import torch
 import zuko
+from machine import describe_machine
 from torch.distributions.transforms import ComposeTransform
 
 import probgen as pg
@@ -258,12 +257,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
 
     print(__doc__.split("\n\n")[0])
-    print(
-        f"python {platform.python_version()}, torch {torch.__version__}, pyro "
-        f"{pyro.__version__}, zuko {zuko.__version__}, probgen {pg.__version__}; "
-        f"{os.cpu_count()} CPUs, {torch.get_num_threads()} torch threads, load average "
-        + ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    )
+    print(describe_machine(torch, pyro, zuko, pg))
     data = digits(levels=17, seed=args.seed)
     dims, log_levels = data.dimension, math.log(data.levels)
     y_train = torch.cat([data.dequantized(data.train, seed=r) for r in range(args.train_draws)])

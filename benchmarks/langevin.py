@@ -27,8 +27,6 @@ probability and the ratios probgen / peer (targets: JAX ≥ 0.8, torch ≥ 0.7).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import time
@@ -46,6 +44,7 @@ import pyro
 import pyro.distributions as pdist
 import pyro.infer.autoguide
 import torch
+from machine import describe_machine
 from numpyro.infer import init_to_value
 
 import probgen as pg
@@ -305,10 +304,7 @@ def main(argv: list[str] | None = None) -> None:
 
     jax.config.update("jax_enable_x64", True)  # both sides in float64, as torch's
     print(__doc__.split("\n\n")[0])
-    print(f"python {platform.python_version()}, jax {jax.__version__}, numpyro "
-          f"{numpyro.__version__}, blackjax {blackjax.__version__}, pyro {pyro.__version__}, "
-          f"torch {torch.__version__}, arviz {az.__version__}; {os.cpu_count()} CPUs, load "
-          "average " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
+    print(describe_machine(jax, numpyro, blackjax, pyro, torch, az))
     print(f"target N(0, Σ), Σ_ij = {args.rho}^|i−j|, d = {args.dims}; seed {args.seed}")
     sigma = covariance(args.dims, args.rho)
     if not args.no_jax:

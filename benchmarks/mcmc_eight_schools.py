@@ -45,7 +45,6 @@ import cProfile
 import hashlib
 import multiprocessing
 import os
-import platform
 import pstats
 import statistics
 import sys
@@ -62,6 +61,7 @@ import numpy as np
 import numpyro
 import pyro
 import torch
+from machine import describe_machine
 from numpyro.infer import MCMC, NUTS
 
 import probgen as pg
@@ -252,10 +252,7 @@ def describe(runs: list[Run]) -> str:
 
 def print_header(args: argparse.Namespace) -> None:
     print(__doc__.split("\n\n")[0])
-    print(f"python {platform.python_version()}, numpyro {numpyro.__version__}, "
-          f"jax {jax.__version__}, pyro {pyro.__version__}, torch {torch.__version__}, "
-          f"arviz {az.__version__}; {os.cpu_count()} CPUs, load average "
-          + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
+    print(describe_machine(numpyro, jax, pyro, torch, az))
     print(f"NumPyro runs: {args.chains} chains × ({args.warmup} warm-up + {args.draws} draws), "
           f"seed {args.seed}, {args.repeats} timed repeats per regime")
     if not args.no_pyro:

@@ -37,8 +37,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import platform
 import statistics
 import sys
 import time
@@ -48,6 +46,7 @@ import numpy as np
 import pyro
 import torch
 import torch.nn.functional as F
+from machine import describe_machine
 from pyro.infer import SVI, Trace_ELBO
 from torch import nn
 
@@ -157,12 +156,7 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.set_num_threads(args.threads)
     print(__doc__.split("\n\n")[0])
-    print(
-        f"python {platform.python_version()}, torch {torch.__version__}, pyro "
-        f"{pyro.__version__}, probgen {pg.__version__}; {os.cpu_count()} CPUs, "
-        f"{torch.get_num_threads()} torch threads, load average "
-        + ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    )
+    print(describe_machine(torch, pyro, pg))
 
     x = digits(binarize=True, seed=args.seed).train
     size, batch = len(x), min(args.batch_size, len(x))
