@@ -22,6 +22,7 @@ import torch
 from jax.flatten_util import ravel_pytree
 from numpyro.infer.hmc_util import HMCAdaptState, warmup_adapter
 from pyro.infer.mcmc.adaptation import WarmupAdapter
+from pyro.ops.integrator import potential_grad
 
 from probgen.inference.kernels import NumPyroFlatKernel, PyroFlatKernel
 from probgen.inference.langevin import LangevinState, jax_step, torch_step
@@ -243,12 +244,15 @@ class PyroLangevin(PyroFlatKernel):
         return self.ravel.unflatten(flat[0])
 
     def _logdensity_and_grad(self, flat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """log p̃ and its gradient with respect to the one flat leaf that the sites view."""
+        """log p̃ and its gradient with respect to the one flat leaf that the sites view.
+
+        Pyro's ``potential_grad`` turns the errors in its exception registry (a singular
+        Cholesky factor) into a NaN potential, a proposal that is then rejected."""
         with torch.enable_grad():
-            leaf = flat.detach().requires_grad_(True)
-            potential = self._potential_fn(self._unflatten(leaf))
-            (grad,) = torch.autograd.grad(potential, leaf)
-        return -potential.detach().reshape(1), -grad
+            grads, potential = potential_grad(
+                lambda z: self._potential_fn(self._unflatten(z["flat"])), {"flat": flat.detach()}
+            )
+        return -potential.reshape(1), -grads["flat"]
 
     @property
     def _inverse_mass(self) -> torch.Tensor | float:
