@@ -33,23 +33,17 @@ DIGIT_LEVELS = 17  # the 8×8 digits' pixels take the values 0, …, 16
 
 
 def binary_digits(name: str) -> Dataset:
-    """Digits binarized at half intensity (the VAE family's Bernoulli pixels)."""
-    _known(name, ("digits",))
+    """Digits binarized at half intensity (the VAE family's Bernoulli pixels); ``name`` is
+    "digits", the one data set of their entries."""
     return digits(binarize=True)
 
 
 def flow_data(name: str) -> Dataset:
     """Digits at their 17 levels (quantized: ``pg.fit(dequantize=True)`` adds the noise);
     or a 2-D toy."""
-    _known(name, ("digits", *TOYS))
     if name == "digits":
         return digits(levels=DIGIT_LEVELS)
     return getattr(toys, name)()
-
-
-def _known(name: str, names: tuple[str, ...]) -> None:
-    if name not in names:
-        raise ArgumentError(f"data must be one of {names} for this model, got {name!r}")
 
 
 def _entry(
@@ -60,12 +54,17 @@ def _entry(
     datasets: tuple[str, ...],
     **options: Any,
 ) -> None:
+    def load(dataset: str) -> Dataset:
+        if dataset not in datasets:
+            raise ArgumentError(f"data must be one of {datasets} for this model, got {dataset!r}")
+        return data(dataset)
+
     register(
         DeepModel(
             name=name,
             description=description,
             build=lambda dataset: cls(dataset.event_shape, **options),
-            data=data,
+            data=load,
             datasets=datasets,
             backend=cls.backend,
         )
