@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from pyro.distributions import constraints
 from pyro.distributions.torch_transform import TransformModule
 from torch.distributions.transforms import Transform
@@ -38,15 +39,10 @@ class Squeeze(Transform):
         super().__init__(cache_size=1)
 
     def _call(self, x: torch.Tensor) -> torch.Tensor:
-        height, width = x.shape[-2:]
-        blocks = x.unflatten(-1, (width // 2, 2)).unflatten(-3, (height // 2, 2))
-        # (c, h, i, w, j) → (c, i, j, h, w)
-        return blocks.movedim((-3, -1), (-4, -3)).flatten(-5, -3)
+        return F.pixel_unshuffle(x, 2)  # torch's space-to-depth, this index order
 
     def _inverse(self, y: torch.Tensor) -> torch.Tensor:
-        blocks = y.unflatten(-3, (y.shape[-3] // 4, 2, 2))
-        # (c, i, j, h, w) → (c, h, i, w, j)
-        return blocks.movedim((-4, -3), (-3, -1)).flatten(-2, -1).flatten(-3, -2)
+        return F.pixel_shuffle(y, 2)
 
     def log_abs_det_jacobian(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return x.new_zeros(x.shape[:-3])
