@@ -29,7 +29,13 @@ import torch
 from tqdm.auto import trange
 
 from probgen.datasets.base import Dataset
-from probgen.errors import ArgumentError, DataError, ModelError, TrainingError
+from probgen.errors import (
+    ArgumentError,
+    DataError,
+    ModelError,
+    TrainingError,
+    invalid_parameter,
+)
 from probgen.inference import checkpoint as _checkpoint
 from probgen.inference.traced import TracedLoss
 from probgen.models.base import BACKENDS, GenerativeModel
@@ -236,7 +242,7 @@ def train(
             try:
                 loss = loss_of(*(tensor[index] for tensor in tensors))
             except ValueError as exc:  # Pyro's validation found a NaN distribution parameter
-                if "invalid values" not in str(exc):
+                if not invalid_parameter(exc):
                     raise
                 raise _diverged(math.nan, math.nan, step, steps, saved) from exc
             if step == start and loss.dim() != 0:

@@ -24,7 +24,7 @@ import pyro.optim
 import torch
 from tqdm.auto import trange
 
-from probgen.errors import ArgumentError, ModelError, TrainingError
+from probgen.errors import ArgumentError, ModelError, TrainingError, invalid_parameter
 from probgen.inference.flows import FLOWS, flow_guide
 from probgen.programs import Program, as_numpy
 from probgen.results import VIResult
@@ -125,7 +125,7 @@ def _run_pyro(program, guide, elbo, steps, lr, gamma, seed, progress, laplace):
             try:
                 losses[step] = svi.step(*program.args, **program.kwargs)
             except ValueError as exc:  # a NaN parameter of a distribution, found by validation
-                if "invalid values" not in str(exc):
+                if not invalid_parameter(exc):
                     raise
                 _diverged("a distribution's parameter became invalid (NaN)", step, steps, exc)
             if not math.isfinite(losses[step]):

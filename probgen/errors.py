@@ -19,3 +19,10 @@ class ModelError(ProbgenError, ValueError):
 
 class TrainingError(ProbgenError, RuntimeError):
     """Training stopped: the loss became NaN or infinite."""
+
+
+def invalid_parameter(exc: ValueError) -> bool:
+    """Whether ``exc`` is torch's argument validation refusing a distribution's parameter
+    ("Expected parameter … to satisfy the constraint …, but found invalid values"): a
+    parameter that training drove to NaN."""
+    return "invalid values" in str(exc)
