@@ -66,6 +66,7 @@ from probgen.inference.mala import MALA
 from probgen.inference.mcmc import NUTS
 from probgen.inference.mh import RandomWalk
 from probgen.inference.ula import ULA
+from probgen.models.checks import at_least
 from probgen.programs import Program, as_numpy, to_backend
 from probgen.results import Posterior, VIResult
 
@@ -199,10 +200,8 @@ class NeuTra:
         if self.guide not in FLOWS:
             raise ArgumentError(f"NeuTra's guide must be one of {FLOWS}, got {self.guide!r}")
         for field, value in (("steps", self.steps), ("particles", self.particles)):
-            if value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ArgumentError(f"NeuTra's {field} must be an integer ≥ 1, got {value!r}")
+            if value is not None:
+                at_least(f"NeuTra's {field}", value, 1)
         if not self.lr > 0:
             raise ArgumentError(f"NeuTra's lr must be positive, got {self.lr}")
         if not 0 < self.lr_decay <= 1:

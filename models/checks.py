@@ -9,17 +9,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from numbers import Integral
 
 import torch
 
 from probgen.errors import ArgumentError, DataError
 
 
+def at_least(name: str, value: int, minimum: int) -> int:
+    """``value`` as an int ≥ ``minimum`` (a Python or NumPy integer, not a bool), or an
+    ``ArgumentError`` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise ArgumentError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
+    return int(value)
+
+
 def positive_int(name: str, value: int) -> int:
     """``value`` as an int ≥ 1, or an ``ArgumentError`` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ArgumentError(f"{name} must be a positive integer, got {value!r}")
-    return value
+    return at_least(name, value, 1)
 
 
 def positive_float(name: str, value: float) -> float:

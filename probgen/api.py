@@ -22,6 +22,7 @@ from probgen.inference.flows import NeuTra
 from probgen.inference.mcmc import NUTS
 from probgen.inference.samplers import Sampler, resolve
 from probgen.models.base import GenerativeModel
+from probgen.models.checks import at_least
 from probgen.programs import Backend, Program, check_device, prepare
 from probgen.results import Posterior, Run, VIResult
 
@@ -63,9 +64,9 @@ def mcmc(
     ``backend`` overrides the detection of the program's library. Returns a ``Posterior``
     with draws shaped (chains, draws, ...).
     """
-    _at_least("chains", chains, 1)
-    _at_least("warmup", warmup, 0)
-    _at_least("draws", draws, 1)
+    at_least("chains", chains, 1)
+    at_least("warmup", warmup, 0)
+    at_least("draws", draws, 1)
     if target_accept is not None and not 0 < target_accept < 1:
         raise ArgumentError(f"target_accept must lie in (0, 1), got {target_accept}")
     spec = resolve(sampler, dense_mass=dense_mass, target_accept=target_accept)
@@ -132,8 +133,8 @@ def svi(
     at the last step (decay helps a MAP on a non-smooth density, e.g. a Laplace prior,
     settle). A NaN loss stops the run with ``TrainingError``.
     """
-    _at_least("steps", steps, 1)
-    _at_least("particles", particles, 1)
+    at_least("steps", steps, 1)
+    at_least("particles", particles, 1)
     if not lr > 0:
         raise ArgumentError(f"lr must be positive, got {lr}")
     if not 0 < lr_decay <= 1:
@@ -211,15 +212,15 @@ def fit(
             f"model must be a probgen.models.base.GenerativeModel (a zoo model), got "
             f"{type(model).__name__}; fit a Pyro or NumPyro program with pg.svi or pg.mcmc"
         )
-    _at_least("steps", steps, 1)
-    _at_least("batch_size", batch_size, 1)
-    _at_least("seed", seed, 0)
+    at_least("steps", steps, 1)
+    at_least("batch_size", batch_size, 1)
+    at_least("seed", seed, 0)
     if not lr > 0:
         raise ArgumentError(f"lr must be positive, got {lr}")
     if clip_norm is not None and not clip_norm > 0:
         raise ArgumentError(f"clip_norm must be positive (or None), got {clip_norm}")
     if checkpoint_every is not None:
-        _at_least("checkpoint_every", checkpoint_every, 1)
+        at_least("checkpoint_every", checkpoint_every, 1)
         if checkpoint is None:
             raise ArgumentError("checkpoint_every needs checkpoint=PATH, the file to write")
     backend = _fit.check_backend(model, backend)
@@ -258,7 +259,3 @@ def _continuous_latents(program: Program, sampler: str) -> None:
             "infer={'enumerate': 'parallel'}, or integrate it out by hand"
         )
 
-
-def _at_least(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ArgumentError(f"{name} must be an integer ≥ {minimum}, got {value!r}")

@@ -19,6 +19,7 @@ import torch
 from matplotlib.axes import Axes
 
 from probgen.errors import ArgumentError, DataError, ModelError
+from probgen.models.checks import at_least
 from probgen.results import Run
 
 
@@ -50,8 +51,8 @@ def image_grid(
             "scale pixels (e.g. x / 255)"
         )
     n, h, w = array.shape[:3]
-    nrow = math.ceil(math.sqrt(n)) if nrow is None else _at_least("nrow", nrow, 1)
-    padding = _at_least("padding", padding, 0)
+    nrow = math.ceil(math.sqrt(n)) if nrow is None else at_least("nrow", nrow, 1)
+    padding = at_least("padding", padding, 0)
     step_h, step_w = h + padding, w + padding
     rows = math.ceil(n / nrow)
     grid = np.ones((rows * step_h + padding, nrow * step_w + padding, *array.shape[3:]))
@@ -84,7 +85,7 @@ def grid_points(bounds: Sequence[float], resolution: int) -> tuple[np.ndarray, n
     ``resolution``: x_j = x₀ + (j + ½)(x₁ − x₀)/R and y_i likewise; returned as the
     coordinate vectors (x_j)_j and (y_i)_i. Tests: tests/core/test_plots.py.
     """
-    resolution = _at_least("resolution", resolution, 1)
+    resolution = at_least("resolution", resolution, 1)
     x0, x1, y0, y1 = _bounds(bounds)
     centres = (np.arange(resolution) + 0.5) / resolution
     return x0 + (x1 - x0) * centres, y0 + (y1 - y0) * centres
@@ -141,7 +142,7 @@ def moving_average(values: np.ndarray, window: int) -> np.ndarray:
     n_t = min(t + 1, w) for w = ``window``: the mean of the last w values, or of all values
     so far for the first w − 1 steps. Tests: tests/core/test_plots.py.
     """
-    window = _at_least("window", window, 1)
+    window = at_least("window", window, 1)
     sums = np.cumsum(np.concatenate([[0.0], values]))
     t = np.arange(1, len(values) + 1)
     start = np.maximum(t - window, 0)
@@ -166,7 +167,7 @@ def loss_curve(
         raise DataError(
             f"losses must be a non-empty 1-D sequence of finite numbers, got shape {losses.shape}"
         )
-    window = max(1, len(losses) // 50) if smooth is None else _at_least("smooth", smooth, 1)
+    window = max(1, len(losses) // 50) if smooth is None else at_least("smooth", smooth, 1)
     smoothed = moving_average(losses, window)
     steps = np.arange(1, len(losses) + 1)
     ax = _axes(ax, figsize=(6, 3))
@@ -202,12 +203,6 @@ def _bounds(bounds: Sequence[float]) -> tuple[float, float, float, float]:
     if not (x0 < x1 and y0 < y1):
         raise ArgumentError(f"bounds must have x_min < x_max and y_min < y_max, got {bounds!r}")
     return values
-
-
-def _at_least(name: str, value: int, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ArgumentError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
-    return int(value)
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
