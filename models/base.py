@@ -6,7 +6,7 @@ fitting; a model never trains itself:
 
 - ``"svi"``: latent-variable models. ``pg.fit`` minimises the negative ELBO of
   ``model(x, size)`` and ``guide(x, size)`` with ``elbo()`` (Pyro's ``Trace_ELBO`` unless
-  the model says otherwise, e.g. IWAE's Rényi bound with α = 0).
+  the model says otherwise, e.g. IWAE's importance-weighted bound).
 - ``"mle"``: models with an exact density, such as flows. ``pg.fit`` minimises the mean
   negative log-likelihood −(1/B) Σ_i log p(x_i) of ``log_prob``.
 - ``"objective"``: models fitted by a loss that is neither, such as VQ-VAE's; ``pg.fit``

@@ -53,9 +53,10 @@ class LatentVariableModel(GenerativeModel):
         return self.event_shape + self.likelihood.param_shape
 
     def check_data(self, x: torch.Tensor) -> None:
-        """Check a data set once, before training on it: shape (N, *event_shape), finite
-        values, all in the support of the likelihood (e.g. {0, 1} for Bernoulli). The
-        programs themselves check only the shape, which costs nothing per step."""
+        """Check a data set once, before scoring it (``log_likelihood``): shape
+        (N, *event_shape), finite values, all in the support of the likelihood (e.g. {0, 1}
+        for Bernoulli). The programs themselves check only the shape, which costs nothing
+        per step."""
         checks.batch(x, self.event_shape)
         checks.finite(x)
         self.likelihood.check(x)
@@ -69,6 +70,14 @@ class LatentVariableModel(GenerativeModel):
         if mean:
             return self.likelihood.mean(params)
         return self.likelihood(params).sample().to(params.dtype)
+
+    def log_likelihood(
+        self, x: torch.Tensor, particles: int = 1000, batch_size: int | None = None
+    ) -> torch.Tensor:
+        """log p(x_i) per example in nats, the IWAE estimate with K = ``particles`` draws
+        z_k of all the latent sites (every level of a hierarchical VAE) from the guide:
+        log (1/K) Σ_k p(x_i, z_k) / q(z_k | x_i)."""
+        return self.importance_log_likelihood(x, particles=particles, batch_size=batch_size)
 
     @torch.no_grad()
     def importance_log_likelihood(

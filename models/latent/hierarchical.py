@@ -112,10 +112,3 @@ class HierarchicalVAE(LatentVariableModel):
         for conditional in reversed(self.conditionals):
             z = conditional(z).sample()
         return self.emit(self.decoder(z), mean)
-
-    def log_likelihood(
-        self, x: torch.Tensor, particles: int = 1000, batch_size: int | None = None
-    ) -> torch.Tensor:
-        """log p(x_i) per example in nats, the IWAE estimate over all L levels with
-        K = ``particles``: log (1/K) Σ_k p(x_i, z_{1:L,k}) / q(z_{1:L,k} | x_i)."""
-        return self.importance_log_likelihood(x, particles=particles, batch_size=batch_size)

@@ -2,7 +2,7 @@
 
 The VAE's model and guide, fitted with the bound L_K(x) = log (1/K) Σ_k p(x, z_k)/q(z_k | x),
 z_k ~ q(z | x), which is tighter than the ELBO (L_1) for K > 1 and tends to log p(x) as K
-grows. The K particles are vectorized (see ``importance.py``).
+grows. The K particles are vectorized (see ``inference/importance_weighted.py``).
 """
 
 from __future__ import annotations

@@ -90,10 +90,3 @@ class VAE(LatentVariableModel):
         in {0, 1})."""
         z = self.prior().sample((checks.positive_int("n", n),))
         return self.emit(self.decoder(z), mean)
-
-    def log_likelihood(
-        self, x: torch.Tensor, particles: int = 1000, batch_size: int | None = None
-    ) -> torch.Tensor:
-        """log p(x_i) per example in nats, estimated by importance sampling from q(z | x_i)
-        with K = ``particles``: log (1/K) Σ_k p(x_i, z_k) / q(z_k | x_i) (see ``base.py``)."""
-        return self.importance_log_likelihood(x, particles=particles, batch_size=batch_size)

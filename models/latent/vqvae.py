@@ -103,7 +103,7 @@ class VQVAE(GenerativeModel):
         return self.decoder(self.quantizer.codebook[codes])
 
     def check_data(self, x: torch.Tensor) -> None:
-        """Check a data set once, before training on it: shape (N, *event_shape) and finite
+        """Check a data set once, before fitting the prior to it: shape (N, *event_shape), finite
         values (``loss`` checks only the shape, which costs nothing per step)."""
         checks.batch(x, self.event_shape)
         checks.finite(x)
