@@ -13,28 +13,24 @@ from typing import Any
 
 import numpy as np
 
+from probgen.datasets.base import shared_folder
 from probgen.errors import DataError
 
 ENV_VAR = "PROBGEN_POSTERIORDB"
-_RELATIVE = Path("shared", "reference", "posteriordb")
 
 
 def root() -> Path | None:
     """The posteriordb folder, or None when it cannot be found.
 
-    ``$PROBGEN_POSTERIORDB`` wins when set; otherwise ``shared/reference/posteriordb`` is
-    looked for in every ancestor of the working directory and of this package, which
-    finds ``../shared`` beside a checkout wherever the code runs from.
+    ``$PROBGEN_POSTERIORDB`` wins when set; otherwise it is ``reference/posteriordb`` of
+    the shared folder (``shared_folder``: ``../shared`` beside a checkout, or
+    ``$PROBGEN_SHARED``).
     """
     env = os.environ.get(ENV_VAR)
     if env:
         path = Path(env).expanduser()
         return path if path.is_dir() else None
-    for start in (Path.cwd().resolve(), Path(__file__).resolve().parent):
-        for folder in (start, *start.parents):
-            if (folder / _RELATIVE).is_dir():
-                return folder / _RELATIVE
-    return None
+    return shared_folder(Path("reference", "posteriordb"))
 
 
 def load(posterior: str, root: str | Path | None = None) -> dict[str, Any]:
@@ -68,7 +64,7 @@ def _read(posterior: str, filename: str, base: str | Path | None) -> dict[str, A
         where = (
             f"${ENV_VAR}={env!r} is not a folder"
             if env
-            else (f"no {_RELATIVE} above the working directory or the probgen package")
+            else "no shared/reference/posteriordb above the working directory or the package"
         )
         raise DataError(
             f"posteriordb folder not found: {where}; set ${ENV_VAR} to the folder that holds "
