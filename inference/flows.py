@@ -61,12 +61,12 @@ import torch
 from numpyro.distributions.flows import InverseAutoregressiveTransform
 from pyro.nn import AutoRegressiveNN
 
+from probgen.checks import at_least
 from probgen.errors import ArgumentError, ModelError
 from probgen.inference.mala import MALA
 from probgen.inference.mcmc import NUTS
 from probgen.inference.mh import RandomWalk
 from probgen.inference.ula import ULA
-from probgen.models.checks import at_least
 from probgen.programs import Program, as_numpy, to_backend
 from probgen.results import Posterior, VIResult
 

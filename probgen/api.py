@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from probgen.checks import at_least
 from probgen.datasets.base import Dataset
 from probgen.errors import ArgumentError, ModelError
 from probgen.inference import fit as _fit
@@ -22,7 +23,6 @@ from probgen.inference.flows import NeuTra
 from probgen.inference.mcmc import NUTS
 from probgen.inference.samplers import Sampler, resolve
 from probgen.models.base import GenerativeModel
-from probgen.models.checks import at_least
 from probgen.programs import Backend, Program, check_device, prepare
 from probgen.results import Posterior, Run, VIResult
 

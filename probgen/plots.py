@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 
+from probgen.checks import at_least
 from probgen.errors import ArgumentError, DataError, ModelError
-from probgen.models.checks import at_least
 from probgen.results import Run
 
 

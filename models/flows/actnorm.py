@@ -14,8 +14,8 @@ from pyro.distributions import constraints
 from pyro.distributions.torch_transform import TransformModule
 from torch import nn
 
+from probgen import checks
 from probgen.errors import DataError
-from probgen.models import checks
 
 # the smallest standard deviation the initialisation divides by (a constant channel)
 MIN_SCALE = 1e-6

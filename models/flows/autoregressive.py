@@ -22,8 +22,8 @@ from pyro.nn import AutoRegressiveNN
 from torch import nn
 from torch.distributions.transforms import Transform
 
+from probgen import checks
 from probgen.errors import ArgumentError
-from probgen.models import checks
 from probgen.models.flows.model import FlowModel
 
 

@@ -17,7 +17,7 @@ from pyro.distributions.torch_transform import ComposeTransformModule
 from pyro.distributions.transforms import GeneralizedChannelPermute
 from torch.distributions.transforms import Transform
 
-from probgen.models import checks
+from probgen import checks
 from probgen.models.flows.actnorm import ActNorm
 from probgen.models.flows.coupling import MaskedAffineCoupling, channel_mask
 from probgen.models.flows.model import FlowModel

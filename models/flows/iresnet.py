@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.distributions.transforms import Transform
 
-from probgen.models import checks
+from probgen import checks
 from probgen.models.flows.model import FlowModel
 from probgen.models.flows.residual import InvertibleResidual
 

@@ -29,8 +29,8 @@ import torch
 from pyro.distributions.transforms import Permute
 from torch.distributions.transforms import ReshapeTransform, Transform
 
+from probgen import checks
 from probgen.errors import DataError
-from probgen.models import checks
 from probgen.models.base import GenerativeModel, data_plate
 from probgen.models.flows.logit import logit_preprocessing
 

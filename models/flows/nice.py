@@ -13,8 +13,8 @@ import torch
 from torch import nn
 from torch.distributions.transforms import Transform
 
+from probgen import checks
 from probgen.errors import ArgumentError
-from probgen.models import checks
 from probgen.models.flows.coupling import AdditiveCoupling
 from probgen.models.flows.model import FlowModel
 from probgen.models.flows.scaling import DiagonalScaling

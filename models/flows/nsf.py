@@ -16,8 +16,8 @@ from pyro.distributions.transforms import spline_autoregressive, spline_coupling
 from torch import nn
 from torch.distributions.transforms import Transform
 
+from probgen import checks
 from probgen.errors import ArgumentError
-from probgen.models import checks
 from probgen.models.flows.model import FlowModel, with_flips
 
 KINDS = ("coupling", "autoregressive")

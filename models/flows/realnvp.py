@@ -23,8 +23,8 @@ from pyro.distributions.transforms import AffineCoupling, Permute
 from torch import nn
 from torch.distributions.transforms import Transform
 
+from probgen import checks
 from probgen.errors import ArgumentError
-from probgen.models import checks
 from probgen.models.flows.coupling import (
     MaskedAffineCoupling,
     SoftBoundedDenseNN,

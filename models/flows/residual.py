@@ -22,8 +22,8 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
 
+from probgen import checks
 from probgen.errors import ArgumentError
-from probgen.models import checks
 from probgen.models.flows.log_det import PROBES, exact_log_det, series_log_det
 
 LOG_DETS = ("exact", "series", "hutchinson")

@@ -16,9 +16,9 @@ from __future__ import annotations
 import pyro.distributions as dist
 import torch
 
-from probgen.inference.importance_weighted import ImportanceWeightedELBO
-from probgen.models import checks
+from probgen import checks
 from probgen.models.base import GenerativeModel
+from probgen.models.latent.importance_weighted import ImportanceWeightedELBO
 from probgen.models.latent.likelihoods import make_likelihood
 
 # particles × examples scored at once by ``log_likelihood``; bounds its memory

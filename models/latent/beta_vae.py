@@ -19,7 +19,7 @@ import pyro.distributions as dist
 import torch
 from pyro import poutine
 
-from probgen.models import checks
+from probgen import checks
 from probgen.models.latent.vae import VAE
 
 

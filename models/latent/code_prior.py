@@ -18,8 +18,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from probgen import checks
 from probgen.errors import DataError
-from probgen.models import checks
 
 
 class MarkovCodePrior(nn.Module):

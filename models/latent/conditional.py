@@ -20,8 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from probgen import checks
 from probgen.errors import DataError
-from probgen.models import checks
 from probgen.models.base import data_plate
 from probgen.models.latent.base import LatentVariableModel
 from probgen.models.latent.networks import MLP, GaussianMLP

@@ -17,8 +17,8 @@ import pyro
 import torch
 from torch import nn
 
+from probgen import checks
 from probgen.errors import ArgumentError
-from probgen.models import checks
 from probgen.models.base import data_plate
 from probgen.models.latent.base import LatentVariableModel
 from probgen.models.latent.networks import MLP, GaussianMLP

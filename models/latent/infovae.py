@@ -22,8 +22,8 @@ from typing import Any, ClassVar
 import torch
 from torch.distributions import kl_divergence
 
+from probgen import checks
 from probgen.errors import ArgumentError
-from probgen.models import checks
 from probgen.models.latent.mmd import KERNELS, mmd2_unbiased
 from probgen.models.latent.vae import VAE
 

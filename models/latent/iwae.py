@@ -2,15 +2,15 @@
 
 The VAE's model and guide, fitted with the bound L_K(x) = log (1/K) Σ_k p(x, z_k)/q(z_k | x),
 z_k ~ q(z | x), which is tighter than the ELBO (L_1) for K > 1 and tends to log p(x) as K
-grows. The K particles are vectorized (see ``inference/importance_weighted.py``).
+grows. The K particles are vectorized (see ``models/latent/importance_weighted.py``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from probgen.inference.importance_weighted import ImportanceWeightedELBO
-from probgen.models import checks
+from probgen import checks
+from probgen.models.latent.importance_weighted import ImportanceWeightedELBO
 from probgen.models.latent.vae import VAE
 
 

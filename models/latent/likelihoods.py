@@ -22,8 +22,8 @@ import torch
 from torch import nn
 from torch.distributions import constraints
 
+from probgen import checks
 from probgen.errors import ArgumentError, DataError
-from probgen.models import checks
 
 LIKELIHOODS = ("bernoulli", "gaussian", "categorical")
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import torch
 
+from probgen import checks
 from probgen.errors import ArgumentError, DataError
-from probgen.models import checks
 
 KERNELS = ("gaussian", "imq")
 

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from probgen.models import checks
+from probgen import checks
 
 
 class Quantized(NamedTuple):

@@ -18,7 +18,7 @@ import pyro.distributions as dist
 import torch
 from torch import nn
 
-from probgen.models import checks
+from probgen import checks
 from probgen.models.base import data_plate
 from probgen.models.latent.base import LatentVariableModel
 from probgen.models.latent.networks import MLP, GaussianMLP

@@ -25,7 +25,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from probgen.models import checks
+from probgen import checks
 from probgen.models.base import GenerativeModel
 from probgen.models.latent.code_prior import MarkovCodePrior
 from probgen.models.latent.networks import MLP

@@ -21,8 +21,8 @@ import torch
 from pyro.poutine.util import prune_subsample_sites
 from torch.distributions import MultivariateNormal, Normal, kl_divergence
 
-from probgen.inference.importance_weighted import ImportanceWeightedELBO
 from probgen.models.latent import VAE, ConditionalVAE, HierarchicalVAE
+from probgen.models.latent.importance_weighted import ImportanceWeightedELBO
 from probgen.models.latent.networks import MLP, GaussianMLP
 
 D, d, SIGMA = 5, 2, 0.5

@@ -1,4 +1,4 @@
-"""The IWAE objective (inference/importance_weighted.py, models/latent/iwae.py) against Pyro.
+"""The IWAE objective (models/latent/importance_weighted.py, models/latent/iwae.py) against Pyro.
 
 On a full batch (no subsampling) the per-example bound Σ_i log (1/K) Σ_k w_ik is what
 Pyro's ``RenyiELBO(alpha=0)`` computes: same seed, same value and gradients. With K = 1 it
@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from probgen.errors import ModelError
-from probgen.inference.importance_weighted import ImportanceWeightedELBO
 from probgen.models.latent import IWAE, VAE, BetaVAE
+from probgen.models.latent.importance_weighted import ImportanceWeightedELBO
 
 
 @pytest.fixture

@@ -26,8 +26,8 @@ import torch
 from pyro.infer.enum import get_importance_trace
 from pyro.infer.util import torch_item
 
+from probgen import checks
 from probgen.errors import ModelError
-from probgen.models import checks
 
 
 def log_mean_weight(log_w: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""Argument and data checks shared by the zoo models.
+"""Argument and data checks shared by the API, the samplers and the zoo models.
 
 Each check raises a probgen error that names the argument and says what to pass
 instead, so that a wrong shape fails at the model's boundary rather than deep inside a
