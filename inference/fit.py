@@ -1,18 +1,18 @@
-"""The training loop of the torch zoo models (``pg.fit``): minibatch Adam on a backend's loss.
+"""The training loop of the torch zoo models (``pg.fit``): minibatch steps of an objective.
 
-Every step draws a minibatch x of B of the N training examples and takes one Adam step on
-a per-example loss (``objective``): the negative ELBO / N for ``"svi"``, the mean negative
-log-likelihood for ``"mle"``, the model's own ``loss`` for ``"objective"``. Adam works on
-``model.parameters()`` directly, fused into one kernel where the device allows it; Pyro's
-param store and ``SVI`` wrapper are not involved, and the model's ``PyroModule``
-parameters are kept local to it (``module_local_params``).
+The objective (``inference/objectives``) says which parameter groups it optimises and
+how one step updates them; this loop owns what every objective shares. It draws the
+minibatch of each step (``batches.py``: a pure function of (seed, step)), gives the
+objective an ``update(group, loss)`` that backpropagates into that group's parameters
+only, clips the gradient, stops the run when the loss or the gradient is not finite
+(before the step is taken) and steps the group's optimizer and schedule. Adam, fused
+into one kernel where the device allows it, is the default optimizer; Pyro's param store
+and ``SVI`` wrapper are not involved, and the model's ``PyroModule`` parameters are kept
+local to it (``module_local_params``).
 
-The batch order is a pure function of (seed, step): epoch e shuffles the data with a
-generator seeded from (seed, e) and step t takes batch t mod ⌈N/B⌉ of epoch t div ⌈N/B⌉
-(the last batch of an epoch holds the remaining N mod B examples), so every example is
-seen once per epoch. A checkpoint stores the parameters, Adam's state, the losses and
-torch's RNG state, so a resumed run repeats an uninterrupted one bit for bit. All of it
-is checked in tests/inference/test_fit.py.
+A checkpoint stores the parameters, every optimizer and schedule, the objective's state,
+the history and torch's RNG state, so a resumed run repeats an uninterrupted one bit for
+bit. All of it is checked in tests/inference/test_fit.py.
 """
 
 from __future__ import annotations
@@ -20,155 +20,99 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pyro
 import torch
-from tqdm.auto import trange
+from tqdm.auto import tqdm, trange
 
 from probgen.datasets.base import Dataset
-from probgen.errors import (
-    ArgumentError,
-    DataError,
-    ModelError,
-    TrainingError,
-    invalid_parameter,
-)
+from probgen.errors import ArgumentError, ModelError, TrainingError, invalid_parameter
 from probgen.inference import checkpoint as _checkpoint
+from probgen.inference.batches import Batches
+from probgen.inference.objectives import Group, Objective
 from probgen.inference.traced import TracedLoss
-from probgen.models.base import BACKENDS, GenerativeModel
+from probgen.models.base import GenerativeModel
 from probgen.results import Run
 
-CHECKPOINT_FORMAT = 1
-# what each backend calls on the model
-_NEEDS = {"svi": ("model", "guide"), "mle": ("log_prob",), "objective": ("loss",)}
+CHECKPOINT_FORMAT = 2
 
 
-def objective(model: GenerativeModel, backend: str, size: int) -> Callable[..., torch.Tensor]:
-    """The per-example loss of a minibatch x (B examples of a data set of N = ``size``),
-    called with x, or with x and its labels y for a ``conditional`` model.
+class NonFinite(Exception):
+    """An update met a loss or a gradient norm that is not finite."""
 
-    - ``"svi"``: −ELBO/N, where ELBO = E_q[log p(x, z) − log q(z | x)] is estimated by
-      ``model.elbo()`` on ``model.model(x, size=N)`` and ``model.guide(x, size=N)``, whose
-      ``data_plate`` scales the minibatch's terms by N/B (an unbiased estimate of the
-      whole data set's ELBO). Checked against a hand computation of the same draw in
-      tests/inference/test_fit.py.
-    - ``"mle"``: −(1/B) Σ_i log p(x_i) with ``model.log_prob``.
-    - ``"objective"``: ``model.loss(x)``.
+    def __init__(self, loss: float, norm: float):
+        super().__init__(loss, norm)
+        self.loss, self.norm = loss, norm
+
+
+class Optimizers:
+    """One optimizer, and optionally a learning-rate schedule, per parameter group.
+
+    ``update`` is the objectives' ``Update``: g = ∇loss with respect to the group's
+    parameters, clipped to g·min(1, c/‖g‖₂) when ``clip_norm`` = c, then one step.
     """
-    if backend == "svi":
-        elbo = model.elbo()
-        return lambda *x: elbo.differentiable_loss(model.model, model.guide, *x, size=size) / size
-    if backend == "mle":
-        return lambda *x: -model.log_prob(*x).mean()
-    return model.loss
 
+    def __init__(self, groups: dict[str, Group], lr: float, clip_norm: float | None):
+        for name, group in groups.items():
+            if not group.params:
+                what = "the model" if len(groups) == 1 else f"parameter group {name!r}"
+                raise ModelError(f"{what} has no trainable parameters: there is nothing to fit")
+        self.params = {name: list(group.params) for name, group in groups.items()}
+        self.optimizers = {name: g.optimizer(self.params[name], lr) for name, g in groups.items()}
+        self.schedules = {
+            name: g.schedule(self.optimizers[name])
+            for name, g in groups.items()
+            if g.schedule is not None
+        }
+        self._clip_norm = clip_norm
 
-def check_backend(model: GenerativeModel, backend: str | None) -> str:
-    """``backend``, or the model's default, checked to be known and implemented."""
-    backend = model.backend if backend is None else backend
-    if backend not in BACKENDS:
-        raise ArgumentError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    missing = [name for name in _NEEDS[backend] if not callable(getattr(model, name, None))]
-    if missing:
-        raise ModelError(
-            f"backend={backend!r} needs {type(model).__name__}.{missing[0]}(), which it "
-            f"lacks: implement it or pick another backend (its default is {model.backend!r})"
-        )
-    return backend
+    def update(self, group: str, loss: torch.Tensor) -> float:
+        """One step of ``group``'s optimizer on ∇loss; returns the loss. Raises
+        ``NonFinite`` (the step not taken) when the loss or the gradient is not finite."""
+        if loss.dim() != 0:
+            raise ModelError(f"the {group!r} loss must be a scalar, got shape {loss.shape}")
+        params, optimizer = self.params[group], self.optimizers[group]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward(inputs=params)
+        norm = _gradient_norm(params, self._clip_norm)
+        value, norm = torch.stack([loss.detach(), norm]).tolist()  # the update's one sync
+        if not (math.isfinite(value) and math.isfinite(norm)):
+            raise NonFinite(value, norm)
+        optimizer.step()
+        if group in self.schedules:
+            self.schedules[group].step()
+        return value
 
+    def set_lr(self, lr: float) -> None:
+        """Set the learning rate of every group without a schedule (a resumed run takes
+        the rate of the call that resumes it)."""
+        for name, optimizer in self.optimizers.items():
+            if name not in self.schedules:
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
 
-def training_data(
-    model: GenerativeModel,
-    data: torch.Tensor | tuple[torch.Tensor, torch.Tensor] | Dataset,
-    device: str,
-) -> tuple[torch.Tensor, ...]:
-    """The training tensors of ``data`` on ``device``: (x,), or (x, y) for a ``conditional``
-    model. ``data`` is x (N, *event_shape), the pair (x, y) of examples and labels (N,), or
-    a ``Dataset`` (its ``train`` and ``train_labels``). Floating values take the model's
-    dtype; shapes and values are checked."""
-    if isinstance(data, Dataset):
-        data = (data.train, data.train_labels) if model.conditional else data.train
-    name = type(model).__name__
-    if model.conditional:
-        if not (isinstance(data, tuple | list) and len(data) == 2):
-            raise ArgumentError(
-                f"{name} is conditional: pass data=(x, y), the examples and their labels, or "
-                "a Dataset with train_labels"
-            )
-        x, y = data
-        x = _examples(model, x, device)
-        if not isinstance(y, torch.Tensor) or y.shape != x.shape[:1]:
-            raise DataError(
-                f"labels y must be a tensor of shape ({len(x)},), one per example; got "
-                f"{tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__}"
-            )
-        return x, y.to(device)
-    if isinstance(data, tuple | list):
-        raise ArgumentError(f"{name} takes no labels: pass data=x, a tensor, or a Dataset")
-    return (_examples(model, data, device),)
+    def state_dict(self) -> dict:
+        return {
+            "optimizers": {k: v.state_dict() for k, v in self.optimizers.items()},
+            "schedules": {k: v.state_dict() for k, v in self.schedules.items()},
+        }
 
-
-def _examples(model: GenerativeModel, data, device: str) -> torch.Tensor:
-    """``data`` as the examples tensor (N, *event_shape) on ``device``, checked."""
-    if not isinstance(data, torch.Tensor):
-        raise ArgumentError(
-            f"data must be a tensor (N, *event_shape) or a probgen Dataset, got "
-            f"{type(data).__name__}: convert it with torch.as_tensor"
-        )
-    if getattr(model, "event_shape", None) is None:
-        raise ModelError(f"{type(model).__name__} sets no event_shape, the shape of one example")
-    event_shape = tuple(model.event_shape)
-    if data.dim() < 1 or tuple(data.shape[1:]) != event_shape or len(data) == 0:
-        raise DataError(
-            f"data has shape {tuple(data.shape)}, and {type(model).__name__} takes examples of "
-            f"event_shape {event_shape}: pass a non-empty tensor of shape (N, *{event_shape})"
-        )
-    if data.is_floating_point():
-        bad = int(data.numel() - torch.isfinite(data).sum())
-        if bad:
-            raise DataError(f"data has {bad} NaN or inf value(s): drop or impute them first")
-        dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), data.dtype)
-        return data.to(device=device, dtype=dtype)
-    return data.to(device)
-
-
-def quantized(data: object) -> Dataset:
-    """``data`` checked to be a quantized ``Dataset`` (``levels`` = k, values c/k), the data
-    that ``pg.fit(dequantize=True)`` dequantizes afresh each epoch."""
-    if not isinstance(data, Dataset) or data.levels is None:
-        got = f"{data.name!r} without levels" if isinstance(data, Dataset) else type(data).__name__
-        raise ArgumentError(
-            "dequantize=True needs a quantized Dataset, loaded with levels=k (e.g. "
-            f"digits(levels=17)), got {got}"
-        )
-    counts = data.train * data.levels
-    if (counts - counts.round()).abs().max() > 1e-3:
-        raise DataError(
-            f"{data.name!r} is already dequantized (its values are not c/{data.levels}): load "
-            "it without dequantize=True, and pg.fit(dequantize=True) draws fresh noise per epoch"
-        )
-    return data
-
-
-def epoch_order(seed: int, epoch: int, size: int, device: torch.device) -> torch.Tensor:
-    """The permutation of the ``size`` examples that epoch ``epoch`` visits, from a
-    ``torch.Generator`` seeded with a hash of (seed, epoch)."""
-    generator = torch.Generator().manual_seed(_epoch_key(seed, epoch))
-    return torch.randperm(size, generator=generator).to(device)
-
-
-def _epoch_key(seed: int, *stream: int) -> int:
-    return int(np.random.SeedSequence([seed, *stream]).generate_state(1, np.uint64)[0])
+    def load_state_dict(self, state: dict) -> None:
+        for kind, parts in (("optimizers", self.optimizers), ("schedules", self.schedules)):
+            if set(state[kind]) != set(parts):
+                raise ValueError(f"{kind} {sorted(state[kind])}, expected {sorted(parts)}")
+            for name, part in parts.items():
+                part.load_state_dict(state[kind][name])
 
 
 def train(
     model: GenerativeModel,
     data: tuple[torch.Tensor, ...],
     *,
-    backend: str,
+    objective: Objective,
     steps: int,
     batch_size: int,
     lr: float,
@@ -181,103 +125,77 @@ def train(
     jit_compile: bool,
     dequantize: Dataset | None,
 ) -> Run:
-    """Run ``steps`` Adam steps of ``objective`` on minibatches of ``data``; see the module.
+    """Run ``steps`` steps of ``objective`` on minibatches of ``data``; see the module.
 
     Pyro's validation (argument, support and shape checks), when enabled, runs during the
     first epoch, in which every example passes through the program once; later epochs skip
-    its cost, and the loop's own check stops the run with ``TrainingError`` as soon as the
-    loss or the gradient is not finite, before the step is taken. ``jit_compile`` runs those
-    later epochs on the loss traced by the PyTorch JIT (``traced.py``). With ``dequantize``,
-    the quantized data set of ``data``, epoch e trains on its examples plus fresh noise
-    U[0, 1/k) drawn with a seed of (seed, e, 1): a flow never sees one draw twice, and a
-    resumed run draws the same noise.
+    its cost, and the loop's own check stops the run with ``TrainingError`` as soon as a
+    loss or a gradient is not finite. ``jit_compile`` runs those later epochs on the
+    objective's losses traced by the PyTorch JIT (``traced.py``). ``dequantize``: see
+    ``Batches``.
     """
-    size, device = len(data[0]), data[0].device
-    batch = min(batch_size, size)
-    per_epoch = -(-size // batch)
-    loss_of = objective(model, backend, size)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = _adam(params, lr)
+    batches = Batches(data, batch_size, seed, dequantize)
+    optimizers = Optimizers(objective.groups(model), lr, clip_norm)
+    history = {name: np.empty(steps) for name in objective.names}
     config = {
         "seed": seed,
-        "batch_size": batch,
-        "size": size,
-        "backend": backend,
+        "batch_size": batches.batch,
+        "size": batches.size,
+        "objective": objective.name,
         "dequantize": dequantize is not None,
     }
-    losses = np.empty(steps)
+    device = data[0].device
     pyro.set_rng_seed(seed)
     start = 0
     if resume is not None:
-        start = _restore(resume, model, optimizer, losses, config, steps, device)
-    for group in optimizer.param_groups:  # a resumed run takes this call's learning rate
-        group["lr"] = lr
+        start = _restore(resume, model, objective, optimizers, history, config, steps, device)
+    optimizers.set_lr(lr)
+    losses = objective.losses(model, batches.size)
     saved: Path | None = None
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(pyro.settings.context(module_local_params=True))
-        stack.callback(model.train, model.training)  # dropout, batch norm: training mode
-        model.train()
-        bar = stack.enter_context(
-            trange(start, steps, initial=start, total=steps, disable=not progress, desc="fit")
-        )
-
-        def epoch_data(epoch: int) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
-            """The order of the examples in ``epoch``, and the data it trains on."""
-            order = epoch_order(seed, epoch, size, device)
-            if dequantize is None:
-                return order, data
-            x = dequantize.dequantized(data[0], seed=_epoch_key(seed, epoch, 1))
-            return order, (x, *data[1:])
-
-        order, tensors = epoch_data(start // per_epoch)
+    with _training(model, start, steps, progress) as (stack, bar):
         for step in bar:
-            epoch, j = divmod(step, per_epoch)
-            if j == 0 and step > start:
-                order, tensors = epoch_data(epoch)
-            if step == max(start, per_epoch):  # Pyro validates the first epoch only
+            if step == max(start, batches.per_epoch):  # Pyro validates the first epoch only
                 stack.enter_context(pyro.validation_enabled(False))
                 if jit_compile:
-                    loss_of = TracedLoss(model, loss_of)
-            index = order[j * batch : (j + 1) * batch]
+                    losses = {name: TracedLoss(model, loss) for name, loss in losses.items()}
             try:
-                loss = loss_of(*(tensor[index] for tensor in tensors))
+                values = objective.step(losses, batches(step), step, optimizers.update)
+            except NonFinite as bad:
+                raise _diverged(bad.loss, bad.norm, step, steps, saved) from None
             except ValueError as exc:  # Pyro's validation found a NaN distribution parameter
                 if not invalid_parameter(exc):
                     raise
                 raise _diverged(math.nan, math.nan, step, steps, saved) from exc
-            if step == start and loss.dim() != 0:
-                raise ModelError(f"the {backend} loss must be a scalar, got shape {loss.shape}")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            norm = _gradient_norm(params, clip_norm)
-            value, norm = torch.stack([loss.detach(), norm]).tolist()  # the step's one sync
-            if not (math.isfinite(value) and math.isfinite(norm)):
-                raise _diverged(value, norm, step, steps, saved)
-            optimizer.step()
-            losses[step] = value
+            for name, value in values.items():
+                history[name][step] = value
             if progress:
-                bar.set_postfix_str(f"loss {value:.4g}", refresh=False)
+                bar.set_postfix_str(f"loss {values[objective.names[0]]:.4g}", refresh=False)
             done = step + 1
             if checkpoint is not None and (
                 done == steps or (checkpoint_every is not None and done % checkpoint_every == 0)
             ):
-                state = _state(model, optimizer, losses[:done], done, config, device)
+                state = _state(model, objective, optimizers, history, done, config, device)
                 saved = _checkpoint.save(checkpoint, state)
-    epochs = steps // per_epoch
-    sizes = np.full(per_epoch, batch)
-    sizes[-1] = size - batch * (per_epoch - 1)
-    # each batch's loss is a per-example mean: weighting by B_b gives the epoch's mean
-    epoch_loss = losses[: epochs * per_epoch].reshape(epochs, per_epoch) @ sizes / size
-    return Run(losses, {"epoch_loss": epoch_loss.tolist()}, [] if saved is None else [saved])
+    main, *others = objective.names
+    metrics = {"epoch_loss": batches.epoch_means(history[main])}
+    metrics |= {name: history[name].tolist() for name in others}
+    return Run(history[main], metrics, [] if saved is None else [saved])
 
 
-def _adam(params: list[torch.Tensor], lr: float) -> torch.optim.Adam:
-    if not params:
-        raise ModelError("the model has no trainable parameters: there is nothing to fit")
-    try:  # one fused kernel for all parameters, where the device has it
-        return torch.optim.Adam(params, lr=lr, fused=True)
-    except RuntimeError:
-        return torch.optim.Adam(params, lr=lr)
+@contextlib.contextmanager
+def _training(
+    model: GenerativeModel, start: int, steps: int, progress: bool
+) -> Iterator[tuple[contextlib.ExitStack, tqdm]]:
+    """The steps' progress bar, with the model in training mode (dropout, batch norm) and
+    its Pyro parameters local to it; the model's mode is restored on leaving."""
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(pyro.settings.context(module_local_params=True))
+        stack.callback(model.train, model.training)
+        model.train()
+        bar = stack.enter_context(
+            trange(start, steps, initial=start, total=steps, disable=not progress, desc="fit")
+        )
+        yield stack, bar
 
 
 def _gradient_norm(params: list[torch.Tensor], clip_norm: float | None) -> torch.Tensor:
@@ -287,14 +205,17 @@ def _gradient_norm(params: list[torch.Tensor], clip_norm: float | None) -> torch
     return torch.nn.utils.get_total_norm([p.grad for p in params if p.grad is not None])
 
 
-def _state(model, optimizer, losses, step, config, device) -> dict:
+def _state(model, objective, optimizers, history, step, config, device) -> dict:
+    main, *others = objective.names
     state = {
         "format": CHECKPOINT_FORMAT,
         "step": step,
         **config,
         "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "losses": torch.from_numpy(losses.copy()),
+        **optimizers.state_dict(),
+        "objective_state": objective.state_dict(),
+        "losses": torch.from_numpy(history[main][:step].copy()),
+        "metrics": {name: torch.from_numpy(history[name][:step].copy()) for name in others},
         "rng": torch.get_rng_state(),
     }
     if device.type == "cuda":
@@ -302,18 +223,19 @@ def _state(model, optimizer, losses, step, config, device) -> dict:
     return state
 
 
-def _restore(path, model, optimizer, losses, config, steps, device) -> int:
-    """Load a checkpoint into the model, the optimizer, ``losses`` and torch's RNG; return
-    the number of steps it had done."""
+def _restore(path, model, objective, optimizers, history, config, steps, device) -> int:
+    """Load a checkpoint into the model, the objective, the optimizers, ``history`` and
+    torch's RNG; return the number of steps it had done."""
     state = _checkpoint.load(path)
-    keys = ("format", "step", *config, "model", "optimizer", "losses", "rng")
+    keys = ("format", "step", *config, "model", "optimizers", "schedules", "objective_state")
+    keys += ("losses", "metrics", "rng")
     if any(key not in state for key in keys) or state["format"] != CHECKPOINT_FORMAT:
         raise ArgumentError(f"resume={str(path)!r} is not a checkpoint written by pg.fit")
     changed = [f"{k}={state[k]!r} (now {v!r})" for k, v in config.items() if state[k] != v]
     if changed:
         raise ArgumentError(
             f"resume={str(path)!r} was written with {', '.join(changed)}: resume with the "
-            "same seed, batch_size, data, backend and dequantize, or start a new run"
+            "same seed, batch_size, data, objective and dequantize, or start a new run"
         )
     if state["step"] > steps:
         raise ArgumentError(
@@ -321,17 +243,22 @@ def _restore(path, model, optimizer, losses, config, steps, device) -> int:
         )
     try:
         model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
+        optimizers.load_state_dict(state)
+        objective.load_state_dict(state["objective_state"])
     except (RuntimeError, ValueError, KeyError) as exc:
         why = " ".join(str(exc).split())  # torch's message spans lines
         raise ArgumentError(
             f"resume={str(path)!r} does not fit {type(model).__name__}: {why}"
         ) from exc
-    losses[: state["step"]] = state["losses"].numpy()
+    main, *others = objective.names
+    done = state["step"]
+    history[main][:done] = state["losses"].numpy()
+    for name in others:
+        history[name][:done] = state["metrics"][name].numpy()
     torch.set_rng_state(state["rng"])
     if "cuda_rng" in state and device.type == "cuda":
         torch.cuda.set_rng_state(state["cuda_rng"], device)
-    return state["step"]
+    return done
 
 
 def _diverged(value, norm, step, steps, saved) -> TrainingError:

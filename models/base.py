@@ -1,15 +1,16 @@
 """What a zoo model of torch networks is, and how ``pg.fit`` sees it.
 
 A deep zoo model is a ``PyroModule`` that bundles a Pyro program with its networks. It
-declares how it is fitted in ``backend``, and ``pg.fit`` (``inference/fit.py``) does the
-fitting; a model never trains itself:
+names the objective it is fitted by in ``default_objective`` (an objective name of
+``probgen.inference.objectives``), and ``pg.fit`` (``inference/fit.py``) does the
+fitting; a model never trains itself, and imports nothing from ``inference``:
 
-- ``"svi"``: latent-variable models. ``pg.fit`` minimises the negative ELBO of
-  ``model(x, size)`` and ``guide(x, size)`` with ``elbo()`` (Pyro's ``Trace_ELBO`` unless
-  the model says otherwise, e.g. IWAE's importance-weighted bound).
+- ``"elbo"``: latent-variable models. ``pg.fit`` minimises the negative ELBO of
+  ``model(x, size)`` and ``guide(x, size)`` with the model's bound ``elbo()`` (a Pyro
+  ELBO: the VAE family's ``Trace_ELBO``, IWAE's importance-weighted bound).
 - ``"mle"``: models with an exact density, such as flows. ``pg.fit`` minimises the mean
   negative log-likelihood −(1/B) Σ_i log p(x_i) of ``log_prob``.
-- ``"objective"``: models fitted by a loss that is neither, such as VQ-VAE's; ``pg.fit``
+- ``"loss"``: models fitted by a loss that is neither, such as VQ-VAE's; ``pg.fit``
   minimises ``loss(x)``.
 
 ``size`` is the number of examples in the whole data set, so that a minibatch of B
@@ -22,11 +23,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 import pyro
-import pyro.infer
 import torch
 from pyro.nn import PyroModule
-
-BACKENDS = ("svi", "mle", "objective")
 
 
 def data_plate(x: torch.Tensor, size: int | None = None) -> pyro.plate:
@@ -44,19 +42,15 @@ def data_plate(x: torch.Tensor, size: int | None = None) -> pyro.plate:
 class GenerativeModel(PyroModule):
     """Base class of the torch zoo models; see the module docstring.
 
-    Subclasses set ``backend`` and ``event_shape`` and implement what their backend
-    needs (``model``/``guide``, ``log_prob`` or ``loss``) plus ``sample(n)`` and
+    Subclasses set ``default_objective`` and ``event_shape`` and implement what that
+    objective needs (``model``/``guide``, ``log_prob`` or ``loss``) plus ``sample(n)`` and
     ``log_likelihood(x)`` (nats per example).
     """
 
-    backend: ClassVar[str] = "svi"
+    default_objective: ClassVar[str] = "elbo"
     # whether the programs and losses take class labels y after x: model(x, y, size)
     conditional: ClassVar[bool] = False
     event_shape: tuple[int, ...]
-
-    def elbo(self) -> pyro.infer.ELBO:
-        """The bound that ``pg.fit`` maximises for ``backend == "svi"``."""
-        return pyro.infer.Trace_ELBO()
 
     @property
     def device(self) -> torch.device:

@@ -1,12 +1,23 @@
-"""The zoo's registry: every model that ``probgen list`` shows, by name."""
+"""The zoo's registry: every model that ``probgen list`` shows, by name.
+
+Each model family registers its own entries when its module is imported, and names that
+module as an entry point of the group ``probgen.zoo`` (pyproject.toml); the registry
+imports every module of the group on first use, so a new family, in probgen or in a
+package of its own, needs no change here. An entry says what the command line can do
+with its model: the sampler or objective it is fitted by, the data it takes, what to do
+after training and which draws to show.
+"""
 
 from __future__ import annotations
 
+import importlib.metadata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from probgen.errors import ArgumentError
+
+GROUP = "probgen.zoo"
 
 
 @dataclass(frozen=True)
@@ -15,7 +26,7 @@ class BayesModel:
 
     Both programs take the same keyword arguments; ``data()`` returns the built-in data
     set as those keyword arguments (numpy arrays and Python scalars), so that
-    ``pg.mcmc(entry.numpyro, **entry.data())`` fits the model.
+    ``pg.mcmc(entry.numpyro, **entry.data())`` fits the model with ``default_sampler``.
     """
 
     name: str
@@ -23,7 +34,12 @@ class BayesModel:
     pyro: Callable[..., Any]
     numpyro: Callable[..., Any]
     data: Callable[[], dict[str, Any]]
-    backend: str = "nuts"
+    default_sampler: str = "nuts"
+
+    @property
+    def fitted_by(self) -> str:
+        """What ``probgen fit`` fits it with: its default sampler."""
+        return self.default_sampler
 
     def program(self, backend: str = "numpyro") -> Callable[..., Any]:
         """The program for ``backend`` (``"pyro"`` or ``"numpyro"``)."""
@@ -37,7 +53,10 @@ class DeepModel:
     """One deep zoo model: ``build(dataset)`` makes a fresh ``GenerativeModel`` for a data
     set, and ``data(name)`` loads the data set ``name`` (one of ``datasets``, the first is
     the default) in the form the model takes (binarized or quantized digits, 2-D toys).
-    ``backend`` is the model's fitting backend for ``pg.fit`` ("svi", "mle", "objective").
+
+    ``default_objective`` is the model's ``pg.fit`` objective; ``after_fit(model,
+    dataset)`` finishes a trained model (VQ-VAE fits its prior over codes); ``preview(model)``
+    returns the images that ``probgen fit`` shows in a square grid.
     """
 
     name: str
@@ -45,16 +64,57 @@ class DeepModel:
     build: Callable[[Any], Any]
     data: Callable[[str], Any]
     datasets: tuple[str, ...]
-    backend: str
+    default_objective: str
+    after_fit: Callable[[Any, Any], None] | None = None
+    preview: Callable[[Any], Any] | None = None
+
+    @property
+    def fitted_by(self) -> str:
+        """What ``probgen fit`` fits it with: its default objective."""
+        return self.default_objective
+
+
+def deep_model(
+    name: str,
+    description: str,
+    cls: type,
+    data: Callable[[str], Any],
+    datasets: tuple[str, ...],
+    *,
+    after_fit: Callable[[Any, Any], None] | None = None,
+    preview: Callable[[Any], Any] | None = None,
+    **options: Any,
+) -> DeepModel:
+    """Register the model ``cls(dataset.event_shape, **options)`` on ``datasets``, loaded
+    by ``data(name)``; ``name`` and ``description`` as ``probgen list`` shows them."""
+
+    def load(dataset: str) -> Any:
+        if dataset not in datasets:
+            raise ArgumentError(f"data must be one of {datasets} for this model, got {dataset!r}")
+        return data(dataset)
+
+    return register(
+        DeepModel(
+            name=name,
+            description=description,
+            build=lambda dataset: cls(dataset.event_shape, **options),
+            data=load,
+            datasets=datasets,
+            default_objective=cls.default_objective,
+            after_fit=after_fit,
+            preview=preview,
+        )
+    )
 
 
 _ZOO: dict[str, BayesModel | DeepModel] = {}
+_LOADED: list[str] = []
 
 
 def register(entry: BayesModel | DeepModel) -> BayesModel | DeepModel:
     """Add ``entry`` to the zoo under ``entry.name``."""
     if entry.name in _ZOO:
-        raise ValueError(f"zoo model {entry.name!r} is registered twice")
+        raise ArgumentError(f"zoo model {entry.name!r} is registered twice")
     _ZOO[entry.name] = entry
     return entry
 
@@ -77,5 +137,14 @@ def entries(kind: type | None = None) -> list[BayesModel | DeepModel]:
 
 
 def _load() -> None:
-    import probgen.models.bayes  # noqa: F401  (registers the Bayesian zoo)
-    import probgen.models.deep  # noqa: F401  (registers the VAE family and the flows)
+    """Import every family named in the ``probgen.zoo`` entry points, once."""
+    if _LOADED:
+        return
+    for point in importlib.metadata.entry_points(group=GROUP):
+        point.load()
+        _LOADED.append(point.name)
+    if not _LOADED:
+        raise ArgumentError(
+            f"no zoo family is registered under the entry points {GROUP!r}: install probgen "
+            "(pip install -e .) so that its metadata lists them"
+        )

@@ -15,12 +15,15 @@ import torch
 from probgen.checks import at_least
 from probgen.datasets.base import Dataset
 from probgen.errors import ArgumentError, ModelError
+from probgen.inference import batches as _batches
 from probgen.inference import fit as _fit
 from probgen.inference import flows as _flows
 from probgen.inference import mcmc as _mcmc
+from probgen.inference import objectives as _objectives
 from probgen.inference import svi as _svi
 from probgen.inference.flows import NeuTra
 from probgen.inference.mcmc import NUTS
+from probgen.inference.objectives import Objective
 from probgen.inference.samplers import Sampler, resolve
 from probgen.models.base import GenerativeModel
 from probgen.programs import Backend, Program, check_device, prepare
@@ -169,7 +172,7 @@ def fit(
     checkpoint_every: int | None = None,
     resume: str | os.PathLike | None = None,
     progress: bool = True,
-    backend: str | None = None,
+    objective: str | Objective | None = None,
     jit_compile: bool = False,
     dequantize: bool = False,
 ) -> Run:
@@ -178,19 +181,25 @@ def fit(
     A ``conditional`` model (``ConditionalVAE``) trains on the pair (x, y) of examples and
     their labels, or on a ``Dataset``'s ``train`` and ``train_labels``.
 
-    Each of ``steps`` Adam steps (learning rate ``lr``) minimises a per-example loss on a
-    minibatch x of B = ``batch_size`` examples, drawn without replacement in a fresh seeded
-    order each epoch:
+    Each of ``steps`` steps updates the parameters on a minibatch x of B = ``batch_size``
+    examples, drawn without replacement in a fresh seeded order each epoch, by the
+    ``objective`` (an ``Objective`` from ``probgen.inference.objectives``, or its name);
+    the one-loss objectives take one Adam step (learning rate ``lr``) on a per-example loss:
 
-    - ``backend="svi"``: −ELBO/N, ELBO = Σ_i E_q[log p(x_i, z_i) − log q(z_i | x_i)]
-      estimated on the minibatch with its terms scaled by N/B (``model.elbo()``, by default
-      Pyro's ``Trace_ELBO``, on ``model.model(x, size=N)`` and ``model.guide(x, size=N)``);
-    - ``backend="mle"``: −(1/B) Σ_i log p(x_i) with ``model.log_prob``;
-    - ``backend="objective"``: ``model.loss(x)``.
+    - ``"elbo"`` (``ELBO()``): −ELBO/N, ELBO = Σ_i E_q[log p(x_i, z_i) − log q(z_i | x_i)]
+      estimated on the minibatch with its terms scaled by N/B (the model's ``elbo()``, by
+      default Pyro's ``Trace_ELBO``, on ``model.model(x, size=N)`` and
+      ``model.guide(x, size=N)``);
+    - ``"mle"`` (``MaximumLikelihood()``): −(1/B) Σ_i log p(x_i) with ``model.log_prob``;
+    - ``"loss"`` (``ModelLoss()``): ``model.loss(x)``.
 
-    ``backend=None`` takes the model's own. ``clip_norm`` rescales the gradient g to
-    g·min(1, clip_norm/‖g‖₂). ``device`` moves the model and the data. ``checkpoint``
-    (a file) is written atomically every ``checkpoint_every`` steps and at the end;
+    Other objectives own several parameter groups, each with its optimizer (``Adversarial``:
+    a discriminator and a generator), or state across steps (``ContrastiveDivergence``'s
+    persistent chains); "svi" and "objective" are the older names of "elbo" and "loss".
+    ``objective=None`` takes the model's ``default_objective``. ``clip_norm`` rescales the
+    gradient g of each update to g·min(1, clip_norm/‖g‖₂). ``device`` moves the model and
+    the data. ``checkpoint`` (a file) is written atomically every ``checkpoint_every``
+    steps and at the end;
     ``resume`` continues from such a file to ``steps``, exactly as an uninterrupted run
     with the same seed would (tests/inference/test_fit.py). A loss or gradient that is not
     finite stops the run with ``TrainingError`` and leaves the last checkpoint untouched.
@@ -204,8 +213,9 @@ def fit(
     ``digits(levels=17)``) and trains each epoch on y = x + u, u ~ U[0, 1/k)^D drawn afresh
     per epoch (seeded), the dequantization a flow on [0, 1)^D needs (Theis et al., 2016): with
     one fixed draw, a flow learns the noise and its test NLL climbs after a few hundred steps.
-    Returns a ``Run``: ``losses`` per step, ``metrics["epoch_loss"]`` (the mean loss of each
-    complete epoch) and ``checkpoints``.
+    Returns a ``Run``: ``losses`` per step (the objective's first named value),
+    ``metrics["epoch_loss"]`` (their mean over each complete epoch), the objective's other
+    named values per step, and ``checkpoints``.
     """
     if not isinstance(model, GenerativeModel):
         raise ArgumentError(
@@ -223,14 +233,14 @@ def fit(
         at_least("checkpoint_every", checkpoint_every, 1)
         if checkpoint is None:
             raise ArgumentError("checkpoint_every needs checkpoint=PATH, the file to write")
-    backend = _fit.check_backend(model, backend)
-    noisy = _fit.quantized(data) if dequantize else None
+    objective = _objectives.resolve(objective, model)
+    noisy = _batches.quantized(data) if dequantize else None
     device = check_device(device, "pyro")
     model.to(device)
     return _fit.train(
         model,
-        _fit.training_data(model, data, device),
-        backend=backend,
+        _batches.training_data(model, data, device),
+        objective=objective,
         steps=steps,
         batch_size=batch_size,
         lr=lr,

@@ -2,7 +2,7 @@
 
 ::
 
-    probgen list                                     # the zoo: name, default backend, description
+    probgen list                                     # the zoo: name, method, description
     probgen fit coin --out runs/coin                 # posterior.nc, summary.csv, trace.png
     probgen fit vae --data digits --steps 5000 --out runs/vae  # checkpoint.pt, metrics.json,
                                                                # samples.png
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,7 +27,6 @@ import arviz as az
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 
 from probgen import plots
 from probgen.api import fit as train
@@ -35,7 +35,6 @@ from probgen.errors import ArgumentError, ProbgenError
 from probgen.files import atomic_write
 from probgen.inference.samplers import SAMPLERS
 from probgen.models import registry
-from probgen.models.latent.base import LatentVariableModel
 from probgen.results import Posterior
 
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -60,14 +59,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def list_models(args: argparse.Namespace) -> int:
-    """``probgen list``: one line per zoo model — name, default backend, description."""
+    """``probgen list``: one line per zoo model — its name, the method that ``probgen fit``
+    fits it with (a Bayesian model's default sampler, a deep model's default objective)
+    and its description."""
     entries = registry.entries()
-    rows = [("name", "backend", "description")]
-    rows += [(e.name, e.backend, e.description) for e in entries]
+    rows = [("name", "method", "description")]
+    rows += [(e.name, e.fitted_by, e.description) for e in entries]
     name_width = max(len(r[0]) for r in rows)
-    backend_width = max(len(r[1]) for r in rows)
-    for name, backend, description in rows:
-        print(f"{name:<{name_width}}  {backend:<{backend_width}}  {description}")
+    method_width = max(len(r[1]) for r in rows)
+    for name, method, description in rows:
+        print(f"{name:<{name_width}}  {method:<{method_width}}  {description}")
     return 0
 
 
@@ -86,10 +87,11 @@ def fit(args: argparse.Namespace) -> int:
             f"--data and --steps train deep models; {entry.name} is a Bayesian model, fitted "
             "by MCMC on its own data (--sampler, --chains, --warmup, --draws)"
         )
+    sampler = args.sampler or entry.default_sampler
     posterior = mcmc(
         entry.program(args.backend),
         **entry.data(),
-        sampler=args.sampler,
+        sampler=sampler,
         chains=args.chains,
         warmup=args.warmup,
         draws=args.draws,
@@ -102,7 +104,7 @@ def fit(args: argparse.Namespace) -> int:
     posterior.save(out / POSTERIOR_FILE)
     posterior.summary(round_to="none").to_csv(out / SUMMARY_FILE)
     _save_figure(az.plot_trace(posterior.to_arviz(), compact=True), out / TRACE_FILE)
-    _report(posterior, f"{entry.name}: {posterior!r}, {args.sampler} on {args.backend}")
+    _report(posterior, f"{entry.name}: {posterior!r}, {sampler} on {args.backend}")
     print(f"wrote {out / POSTERIOR_FILE}, {SUMMARY_FILE}, {TRACE_FILE}")
     return 0
 
@@ -136,19 +138,19 @@ def fit_deep(args: argparse.Namespace, entry: registry.DeepModel) -> int:
         dequantize=dataset.levels is not None,  # flows on digits: fresh noise every epoch
     )
     model.eval()
-    if hasattr(model, "fit_prior"):  # VQ-VAE: the prior over codes, from the training codes
-        model.fit_prior(dataset.train)
+    if entry.after_fit is not None:
+        entry.after_fit(model, dataset)
     metrics = {
         "model": entry.name,
         "data": dataset.name,
-        "backend": entry.backend,
+        "objective": entry.default_objective,
         "steps": len(run.losses),
         "final_loss": float(np.mean(run.losses[-100:])),
         "epoch_loss": run.metrics["epoch_loss"],
         **_test_likelihood(model, dataset),
     }
     _write_json(out / METRICS_FILE, metrics)
-    _save_figure(_draw_samples(model, dataset), out / SAMPLES_FILE)
+    _save_figure(_draw_samples(entry, model, dataset), out / SAMPLES_FILE)
     print(json.dumps({k: v for k, v in metrics.items() if k != "epoch_loss"}, indent=1))
     print(f"wrote {checkpoint}, {METRICS_FILE}, {SAMPLES_FILE}")
     return 0
@@ -167,20 +169,17 @@ def _test_likelihood(model, dataset) -> dict[str, float]:
     return metrics
 
 
-def _draw_samples(model, dataset) -> plt.Axes:
-    """A 2-D toy model's density with 500 of its draws; else a grid of 64 new images (the
-    VAE family's means E[x | z]; for a conditional one, column c holds class c)."""
+def _draw_samples(entry: registry.DeepModel, model, dataset) -> plt.Axes:
+    """A 2-D toy model's density with 500 of its draws; else a square grid of the entry's
+    ``preview`` images (64 new draws clipped to [0, 1] when it names none)."""
     if len(dataset.event_shape) == 1:
         low, high = dataset.train.min(0).values, dataset.train.max(0).values
         pad = 0.1 * (high - low)
         bounds = [float(low[0] - pad[0]), float(high[0] + pad[0])]
         bounds += [float(low[1] - pad[1]), float(high[1] + pad[1])]
         return plots.density_2d(model.log_prob, bounds, samples=model.sample(500))
-    if model.conditional:
-        return plots.sample_grid(model.sample(100, torch.arange(100) % 10, mean=True), nrow=10)
-    if isinstance(model, LatentVariableModel):
-        return plots.sample_grid(model.sample(64, mean=True), nrow=8)
-    return plots.sample_grid(model.sample(64).clamp(0, 1), nrow=8)
+    images = model.sample(64).clamp(0, 1) if entry.preview is None else entry.preview(model)
+    return plots.sample_grid(images, nrow=math.isqrt(len(images)))
 
 
 def _write_json(path: Path, content: dict) -> None:
@@ -240,14 +239,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    listing = commands.add_parser("list", help="the zoo: name, default backend, description")
+    listing = commands.add_parser("list", help="the zoo: name, method, description")
     listing.set_defaults(run=list_models)
 
     fitting = commands.add_parser(
         "fit", help="sample a Bayesian model's posterior, or train a deep model"
     )
     fitting.add_argument("model", help="a zoo model name (see `probgen list`)")
-    fitting.add_argument("--sampler", choices=SAMPLERS, default="nuts")
+    fitting.add_argument(
+        "--sampler", choices=SAMPLERS, help="an MCMC sampler (default: the model's own, nuts)"
+    )
     fitting.add_argument(
         "--backend",
         choices=("numpyro", "pyro"),

@@ -1,7 +1,7 @@
 """Normalizing flows: NICE, RealNVP, Glow, MAF/IAF, neural spline flows and i-ResNet.
 
 Each flow is a Pyro ``TransformedDistribution`` of N(0, I) (``flow.distribution()``)
-and a zoo model fitted by maximum likelihood (``backend = "mle"``); see ``model.py``.
+and a zoo model fitted by maximum likelihood (``default_objective = "mle"``); see ``model.py``.
 The transforms that Pyro lacks live beside the models: masked couplings, NICE's
 scaling, ActNorm, the multiscale squeeze and split, and the invertible residual block.
 """

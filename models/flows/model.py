@@ -8,7 +8,7 @@ so that, with z = T⁻¹(x),
 ``FlowModel`` assembles the transforms of a subclass into a Pyro
 ``TransformedDistribution`` (``distribution()``) and gives it the zoo-model interface
 of ``probgen.models.base``: ``log_prob``, the Pyro program ``model``, ``sample`` and
-``log_likelihood``. ``pg.fit`` fits it by maximum likelihood (``backend = "mle"``).
+``log_likelihood``. ``pg.fit`` fits it by maximum likelihood (``default_objective = "mle"``).
 Transforms follow Pyro's convention: ``_call`` maps base → data, ``_inverse`` data →
 base; a flow whose density is cheap in the data → base direction (MAF, i-ResNet) lists
 the ``.inv`` of its modules.
@@ -45,7 +45,7 @@ class FlowModel(GenerativeModel):
     [0, 1]; None models x on ℝ^D.
     """
 
-    backend: ClassVar[str] = "mle"
+    default_objective: ClassVar[str] = "mle"
 
     def __init__(self, event_shape: int | Sequence[int], logit_alpha: float | None = None):
         super().__init__()

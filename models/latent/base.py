@@ -14,6 +14,7 @@ linear-Gaussian models).
 from __future__ import annotations
 
 import pyro.distributions as dist
+import pyro.infer
 import torch
 
 from probgen import checks
@@ -46,6 +47,10 @@ class LatentVariableModel(GenerativeModel):
         prior_dim = checks.positive_int("latent_dim", prior_dim)
         self.register_buffer("prior_loc", torch.zeros(prior_dim))
         self.register_buffer("prior_scale", torch.ones(prior_dim))
+
+    def elbo(self) -> pyro.infer.ELBO:
+        """The bound that the ``"elbo"`` objective maximises: Pyro's ``Trace_ELBO``."""
+        return pyro.infer.Trace_ELBO()
 
     @property
     def decoder_shape(self) -> tuple[int, ...]:

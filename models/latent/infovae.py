@@ -37,7 +37,7 @@ class InfoVAE(VAE):
     against Monte Carlo).
     """
 
-    backend: ClassVar[str] = "objective"
+    default_objective: ClassVar[str] = "loss"
 
     def __init__(
         self,

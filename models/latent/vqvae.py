@@ -2,7 +2,7 @@
 
 The encoder maps x to T vectors z_e ∈ ℝ^d; each is replaced by its nearest codebook
 vector e (``quantizer.py``), and the decoder reconstructs x̂ = D(z_q) from the straight-
-through z_q. The loss of a minibatch (backend ``"objective"``) is
+through z_q. The loss of a minibatch (objective ``"loss"``) is
 
     loss = ‖x − D(z_q)‖² + ‖sg[z_e] − e‖² + β ‖z_e − sg[e]‖²,   β = 0.25,
 
@@ -41,7 +41,7 @@ class VQVAE(GenerativeModel):
     MLPs with ``hidden``. Tests: tests/models/test_latent_vqvae.py.
     """
 
-    backend: ClassVar[str] = "objective"
+    default_objective: ClassVar[str] = "loss"
 
     def __init__(
         self,

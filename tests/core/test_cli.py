@@ -38,9 +38,9 @@ def coin_fit(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str]:
 def test_list_shows_every_zoo_model(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list"]) == 0
     header, *rows = capsys.readouterr().out.splitlines()
-    assert header.split() == ["name", "backend", "description"]
+    assert header.split() == ["name", "method", "description"]
     entries = registry.entries()
-    assert [row.split()[:2] for row in rows] == [[e.name, e.backend] for e in entries]
+    assert [row.split()[:2] for row in rows] == [[e.name, e.fitted_by] for e in entries]
     assert all(row.endswith(e.description) for row, e in zip(rows, entries, strict=True))
 
 

@@ -25,7 +25,8 @@ import probgen as pg
 from probgen.datasets import Dataset
 from probgen.errors import ArgumentError, DataError, ModelError, TrainingError
 from probgen.inference import checkpoint
-from probgen.inference.fit import epoch_order, objective
+from probgen.inference.batches import epoch_order
+from probgen.inference.objectives import ELBO
 from probgen.models.base import GenerativeModel, data_plate
 
 
@@ -40,7 +41,7 @@ def float64():
 class Gaussian(GenerativeModel):
     """x ~ N(μ, diag(σ²)) with σ = exp(log σ): the MLE is the sample mean and biased sd."""
 
-    backend = "mle"
+    default_objective = "mle"
     event_shape = (2,)
 
     def __init__(self):
@@ -56,7 +57,7 @@ class PPCA(GenerativeModel):
     """Probabilistic PCA with one latent: z ~ N(0, 1), x | z ~ N(b + z·w, σ²I); the guide
     q(z | x) = N(a·x + c, s²) has the form of the exact posterior."""
 
-    backend = "svi"
+    default_objective = "elbo"
     event_shape = (3,)
 
     def __init__(self, seed: int = 0):
@@ -97,7 +98,7 @@ class Recorder(GenerativeModel):
     with an infinite gradient (``"gradient"``), or made by a distribution with a NaN
     parameter (``"parameter"``)."""
 
-    backend = "objective"
+    default_objective = "loss"
     event_shape = ()
 
     def __init__(self, fail_at: tuple[int, str] | None = None):
@@ -154,7 +155,7 @@ def test_svi_minibatch_loss_is_n_over_b_times_the_batch_elbo(float64):
     pyro.set_rng_seed(5)
     z = poutine.trace(model.guide).get_trace(batch, size=n).nodes["z"]["value"].detach()
     pyro.set_rng_seed(5)
-    loss = objective(model, "svi", n)(batch).item()
+    loss = ELBO().losses(model, n)["loss"](batch).item()
     w, b, a = (p.detach().numpy() for p in (model.w, model.b, model.a))
     sigma, s = model.log_sigma.exp().item(), model.log_s.exp().item()
     xb, zb = batch.numpy(), z.numpy()
@@ -170,7 +171,7 @@ def test_svi_epoch_mean_loss_estimates_the_exact_elbo(float64):
     """Averaged over draws, the size-weighted losses of one epoch's batches (16, 16, 16, 2)
     give the closed-form −ELBO/N of the whole data set."""
     model, x = PPCA(seed=3), ppca_data()
-    loss_of, n = objective(model, "svi", len(x)), len(x)
+    loss_of, n = ELBO().losses(model, len(x))["loss"], len(x)
     order = epoch_order(0, 0, n, x.device)
     batches = [order[i : i + 16] for i in range(0, n, 16)]
     pyro.set_rng_seed(0)
@@ -353,8 +354,8 @@ def test_resume_rejects_a_missing_or_incompatible_checkpoint(tmp_path):
         ({"seed": -1}, ArgumentError, "seed"),
         ({"clip_norm": -1.0}, ArgumentError, "clip_norm"),
         ({"checkpoint_every": 5}, ArgumentError, "checkpoint=PATH"),
-        ({"backend": "gan"}, ArgumentError, "backend must be one of"),
-        ({"backend": "mle"}, ModelError, "PPCA.log_prob"),
+        ({"objective": "gan"}, ArgumentError, "objective must be one of"),
+        ({"objective": "mle"}, ModelError, "PPCA.log_prob"),
         ({"device": "tpu"}, ArgumentError, "device"),
         ({"model": lambda x: x}, ArgumentError, "GenerativeModel"),
         ({"data": ppca_data()[:, :2]}, DataError, "event_shape \\(3,\\)"),

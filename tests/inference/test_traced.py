@@ -59,7 +59,7 @@ class BatchScaled(GenerativeModel):
     """log p(x) = log N(x; μ, 1) of x / max|x|: the batch's max is read into Python, so a
     trace keeps the first batch's value."""
 
-    backend = "mle"
+    default_objective = "mle"
     event_shape = (2,)
 
     def __init__(self):

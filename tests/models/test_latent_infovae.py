@@ -135,7 +135,7 @@ def test_loss_terms_follow_their_definitions(binary):
     torch.testing.assert_close(terms["mmd"], mmd2_unbiased(z, prior_draws, "imq"))
     expected = -log_lik.mean() + 0.25 * kl.mean() + 7.0 * terms["mmd"]
     torch.testing.assert_close(loss, expected)
-    assert model.backend == "objective"
+    assert model.default_objective == "loss"
 
 
 def test_adam_steps_on_the_loss_reduce_it(binary):

@@ -167,7 +167,7 @@ def test_adam_steps_reduce_the_loss(data):
         vq.loss(data).backward()
         optimizer.step()
     assert vq.loss(data).item() < 0.5 * before
-    assert vq.backend == "objective" and not hasattr(vq, "log_likelihood")
+    assert vq.default_objective == "loss" and not hasattr(vq, "log_likelihood")
 
 
 def test_bad_input_raises_probgen_errors(data):
