@@ -1,8 +1,25 @@
-"""probgen: probabilistic programming for generative models on Pyro and NumPyro."""
+"""probgen: probabilistic programming for generative models on Pyro and NumPyro.
 
-from probgen.api import fit, mcmc, svi
+The entry points and result classes are imported on first use (PEP 562): importing
+``probgen``, or any module of its core, loads neither the API layer nor the samplers and
+models behind it, which keeps the packages' imports one-way (tests/core/test_layers.py).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from probgen.errors import ArgumentError, DataError, ModelError, ProbgenError, TrainingError
-from probgen.results import Posterior, Run, VIResult
+
+_LAZY = {
+    "fit": "probgen.api",
+    "mcmc": "probgen.api",
+    "svi": "probgen.api",
+    "Posterior": "probgen.results",
+    "Run": "probgen.results",
+    "VIResult": "probgen.results",
+}
 
 __all__ = [
     "ArgumentError",
@@ -18,3 +35,15 @@ __all__ = [
     "svi",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'probgen' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
