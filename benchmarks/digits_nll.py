@@ -51,7 +51,7 @@ from torch.distributions.transforms import ComposeTransform
 
 import probgen as pg
 from probgen.datasets import Dataset, digits
-from probgen.inference.fit import epoch_order
+from probgen.inference.batches import epoch_order
 from probgen.models import IWAE, MAF, VAE, Glow, RealNVP, VectorRealNVP
 from probgen.models.flows.logit import logit_preprocessing
 

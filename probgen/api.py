@@ -1,4 +1,4 @@
-"""The user-facing entry points: check the input, bind the program, call a backend.
+"""The user-facing entry points: check the input, bind the program, call the inference layer.
 
 probgen's own options are keyword-only; every other positional or keyword argument is
 passed to the program (``pg.mcmc(coin, 10, k=7.0)`` calls ``coin(10, k=7.0)``).
