@@ -18,8 +18,9 @@ import pandas as pd
 import pytest
 import torch
 
+from probgen import plots
 from probgen.cli import main
-from probgen.models import registry
+from probgen.models import VQVAE, registry
 
 COIN_MEAN = 2 / 3
 SMALL = ["--chains", "2", "--warmup", "200", "--draws", "200", "--progress", "off"]
@@ -136,3 +137,39 @@ def test_fit_deep_model_writes_checkpoint_metrics_and_samples(
     assert resumed["step"] == 30
     assert torch.equal(resumed["losses"][:20], first["losses"])
     assert "wrote" in capsys.readouterr().out
+
+
+
+@pytest.mark.parametrize(
+    "model, grid, nll",
+    [("vqvae", ((64, 1, 8, 8), 8), False), ("cvae", ((100, 1, 8, 8), 10), True),
+     ("nice", ((64, 1, 8, 8), 8), True)],
+)  # fmt: skip
+def test_fit_deep_model_finishes_and_draws_as_its_entry_says(
+    model: str, grid: tuple, nll: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """VQ-VAE fits its code prior on the training images after training (its entry's
+    ``after_fit``); the conditional VAE's grid holds 10 draws of each class (its
+    ``preview``), the others 64 draws; a model without a likelihood reports none."""
+    calls = []
+    sample_grid = plots.sample_grid
+    fit_prior = VQVAE.fit_prior
+
+    def record_grid(images, nrow):
+        calls.append((tuple(images.shape), nrow))
+        return sample_grid(images, nrow=nrow)
+
+    def record_prior(self, x):
+        calls.append(("fit_prior", tuple(x.shape)))
+        return fit_prior(self, x)
+
+    monkeypatch.setattr(plots, "sample_grid", record_grid)
+    monkeypatch.setattr(VQVAE, "fit_prior", record_prior)
+    argv = ["fit", model, "--data", "digits", "--out", str(tmp_path), "--progress", "off"]
+    assert main([*argv, "--steps", "3"]) == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["objective"] == registry.get(model).default_objective
+    assert ("test_nll_nats" in metrics) == nll
+    prior = [("fit_prior", (1500, 1, 8, 8))] if model == "vqvae" else []
+    assert calls == [*prior, grid]
+    assert (tmp_path / "samples.png").stat().st_size > 0
