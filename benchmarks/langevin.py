@@ -15,7 +15,7 @@ Torch, measured the same way: probgen's ``PyroLangevin`` kernel (what
 ``MALA(step_size=η, jit_compile=True)`` builds for a Pyro program) set up and driven directly,
 its ``sample`` in a for-loop that keeps every draw (the headline), against a plain for-loop
 of MALA with autograd gradients. Beside them: the same kernel without ``jit_compile``, the
-functional ``langevin(..., kind="energy", metropolize=True)``, and the end-to-end
+functional ``langevin(x0, ..., potential_fn=U, metropolize=True)``, and the end-to-end
 ``pg.mcmc(pyro_model, sampler=MALA(η, jit_compile=True), warmup=0, chains=1)``, whose extra
 cost over the kernel is Pyro's MCMC driver (its hook and per-draw logging). Every side
 computes log p with the same distribution object.
@@ -48,8 +48,9 @@ from machine import describe_machine
 from numpyro.infer import init_to_value
 
 import probgen as pg
-from probgen.inference.langevin import langevin
-from probgen.inference.mala import MALA, NumPyroLangevin, PyroLangevin
+from probgen.inference.energy_samplers import langevin
+from probgen.inference.langevin_kernels import NumPyroLangevin, PyroLangevin
+from probgen.inference.mala import MALA
 
 JAX_TARGET = 0.8
 TORCH_TARGET = 0.7
@@ -224,7 +225,7 @@ def torch_benchmark(args: argparse.Namespace, sigma: np.ndarray) -> None:
         for i in range(steps):
             params = kernel.sample(params)
             draws[i] = params["x"]
-            total += kernel.stats["acceptance_rate"]
+            total += kernel.info["accept_prob"]
         return draws.numpy(), total / steps
 
     def run_pgmcmc():
@@ -234,8 +235,8 @@ def torch_benchmark(args: argparse.Namespace, sigma: np.ndarray) -> None:
         return posterior.samples["x"][0], posterior.sample_stats["acceptance_rate"].mean()
 
     def run_functional():
-        result = langevin(lambda x: -target.log_prob(x), x0[None], steps, eta,
-                          kind="energy", metropolize=True)
+        result = langevin(x0[None], steps, eta, potential_fn=lambda x: -target.log_prob(x),
+                          metropolize=True)
         return None, float(result.acceptance_rate.mean())
 
     def run_hand():

@@ -133,9 +133,11 @@ def flow_guide(program: Program, name: str, size: int) -> Any:
 class _AutoIAF(numpyro_guides.AutoIAFNormal):
     """NumPyro's ``AutoIAFNormal`` with each layer's log σ clipped to ``IAF_LOG_SCALE_CLIP``.
 
-    ``AutoIAFNormal`` keeps ``InverseAutoregressiveTransform``'s default clip; its layers are
-    rebuilt around the same networks in ``_get_posterior``, the hook that NumPyro's
-    ``AutoContinuous`` guides implement.
+    ``AutoIAFNormal`` keeps ``InverseAutoregressiveTransform``'s default clip [−5, 3]: its
+    constructor has no clip argument (numpyro 0.22: ``num_flows``, ``hidden_dims``,
+    ``skip_connections``, ``nonlinearity`` only), so no public path sets it. The layers are
+    rebuilt around the same networks in ``_get_posterior``, the (underscored) hook that
+    NumPyro's ``AutoContinuous`` guides implement and the one place that builds them.
     """
 
     def _get_posterior(self):

@@ -34,8 +34,6 @@ from functools import partial
 from typing import Any
 
 import numpyro.infer
-import pyro
-import pyro.infer
 import torch
 from numpyro.infer.gibbs import CustomGibbs, DiscreteGibbs
 from pyro import poutine
@@ -44,11 +42,15 @@ from pyro.infer.mcmc.mcmc_kernel import MCMCKernel
 
 from probgen.errors import ArgumentError
 from probgen.inference.discrete_conditional import DiscreteConditionals, DiscreteSite
+from probgen.inference.mcmc import PYRO_HMC_STATS, NumPyroHMC, NumPyroNUTS, PyroHMC, PyroNUTS
 from probgen.initialization import init_strategy
 from probgen.programs import Program
 
 # a block of the scan: ("discrete" | "conditional" | "continuous", site names)
 Block = tuple[str, tuple[str, ...]]
+# what NumPyro's continuous block publishes that Gibbs records; not its energy, that of a
+# conditional, to which E-BFMI does not apply (Pyro's publishes only the first two)
+GIBBS_STATS = ("diverging", "step_size", "acceptance_rate")
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ class Gibbs:
         conditionals = dict(self.conditionals or {})
         hmc = self.continuous == "hmc"
         if program.backend == "pyro":
-            cls = pyro.infer.HMC if hmc else pyro.infer.NUTS
+            cls = PyroHMC if hmc else PyroNUTS
             nesting = program.max_plate_nesting
 
             def continuous(model):
@@ -123,7 +125,7 @@ class Gibbs:
                 )
 
             return lambda: PyroGibbs(program.model, blocks, conditionals, continuous, strategy)
-        cls = numpyro.infer.HMC if hmc else numpyro.infer.NUTS
+        cls = NumPyroHMC if hmc else NumPyroNUTS
         continuous = partial(cls, target_accept_prob=self.target_accept, init_strategy=strategy)
         return lambda: _numpyro_gibbs(program.model, blocks, conditionals, continuous)
 
@@ -132,12 +134,15 @@ class Gibbs:
 
 
 class _NumPyroGibbs(numpyro.infer.gibbs.Gibbs):
-    """NumPyro's composite Gibbs kernel, naming the per-draw statistics run() records."""
+    """NumPyro's composite Gibbs kernel, declaring its statistics (``kernels.Kernel``)."""
 
-    sample_stats: dict[str, str] = {}
+    def __init__(self, parts: list, sample_stats: dict[str, str]):
+        super().__init__(parts)
+        self.sample_stats = sample_stats
 
 
 def _numpyro_gibbs(model, blocks: list[Block], conditionals, continuous) -> _NumPyroGibbs:
+    """The composite kernel; its statistics are the continuous block's, in its state."""
     parts, stats = [], {}
     for i, (kind, names) in enumerate(blocks):
         if kind == "discrete":
@@ -145,15 +150,10 @@ def _numpyro_gibbs(model, blocks: list[Block], conditionals, continuous) -> _Num
         elif kind == "conditional":
             parts.append((_Conditional(model, names[0], conditionals[names[0]]), names))
         else:
-            parts.append((continuous(model), None))
-            stats = {
-                f"block_states.{i}.diverging": "diverging",
-                f"block_states.{i}.adapt_state.step_size": "step_size",
-                f"block_states.{i}.accept_prob": "acceptance_rate",
-            }
-    kernel = _NumPyroGibbs(parts)
-    kernel.sample_stats = stats
-    return kernel
+            block = continuous(model)
+            parts.append((block, None))
+            stats = {k: f"block_states.{i}.{block.sample_stats[k]}" for k in GIBBS_STATS}
+    return _NumPyroGibbs(parts, stats)
 
 
 def _draw(site: str, conditional: Callable, *, rng_key, gibbs_sites, hmc_sites) -> dict:
@@ -187,7 +187,8 @@ class PyroGibbs(MCMCKernel):
     empty). The continuous block is a Pyro NUTS/HMC kernel built once on the program
     conditioned on a dict that each sweep refills with the other sites' current values;
     its cached potential is cleared before each of its transitions, and its warm-up
-    adaptation runs over the first ``warmup`` sweeps.
+    adaptation runs over the first ``warmup`` sweeps. After each sweep, ``info`` is that
+    block's (``PyroNUTS``): whether its transition diverged, and its step size.
     """
 
     def __init__(
@@ -200,7 +201,9 @@ class PyroGibbs(MCMCKernel):
     ):
         self.model = model
         self.transforms: dict = {}
-        self.stats: dict[str, float] = {}
+        continuous_block = any(kind == "continuous" for kind, _ in blocks)
+        self.sample_stats = PYRO_HMC_STATS if continuous_block else {}
+        self.info: dict[str, Any] = {}
         self._blocks = blocks
         self._conditionals = conditionals
         self._fixed: dict[str, torch.Tensor] = {}  # read by the conditioned program
@@ -209,7 +212,6 @@ class PyroGibbs(MCMCKernel):
         self._nuts = None
         self._discrete: dict[str, DiscreteSite] = {}
         self._values: dict[str, torch.Tensor] = {}
-        self._divergences = 0
 
     def setup(self, warmup_steps: int, *args, **kwargs) -> None:
         initialized = InitMessenger(self._init)(self.model)
@@ -260,13 +262,7 @@ class PyroGibbs(MCMCKernel):
         self._fixed.update({k: v for k, v in values.items() if k not in names})
         nuts.clear_cache()  # its cached potential belongs to the old conditioning values
         z = nuts.sample({k: nuts.transforms[k](values[k]) for k in names})
-        # diagnostics() divides by the number of draws so far, zero at the end of warm-up
-        divergences = len(nuts._divergences)
-        self.stats = {
-            "diverging": divergences > self._divergences,
-            "step_size": float(nuts.step_size),
-        }
-        self._divergences = divergences
+        self.info = nuts.info
         return {k: nuts.transforms[k].inv(z[k]).detach() for k in names}
 
     def logging(self):

@@ -64,16 +64,12 @@ class Independence:
         latent = program.site_names("latent")
         self._check_sites(program.backend, latent)
         strategy = init_strategy(program.backend, init, latent)
-        options = dict(init_strategy=strategy)
+        # σ is unused: only the acceptance probability is recorded
+        options = dict(init_strategy=strategy, sample_stats={"acceptance_rate": "accept_prob"})
         if program.backend == "pyro":
-            nesting = program.max_plate_nesting
-            stats = ("acceptance_rate",)
-            jit = self.jit_compile
-            return lambda: PyroMH(
-                program.model, self._torch, nesting, sample_stats=stats, jit_compile=jit, **options
-            )
-        stats = {"accept_prob": "acceptance_rate"}
-        return lambda: NumPyroMH(program.model, self._jax, sample_stats=stats, **options)
+            nesting, jit = program.max_plate_nesting, self.jit_compile
+            return lambda: PyroMH(program.model, self._torch, nesting, jit_compile=jit, **options)
+        return lambda: NumPyroMH(program.model, self._jax, **options)
 
     def _check_sites(self, backend: str, latent: list[str]) -> None:
         if missing := [s for s in latent if s not in self.proposal]:

@@ -1,16 +1,22 @@
-"""What every probgen kernel on a program's unconstrained latents shares, once per library.
+"""The kernel protocol, and what every probgen kernel on unconstrained latents shares.
+
+``Kernel`` is what ``pg.mcmc`` needs of a library kernel beyond its library's
+``MCMCKernel`` interface: the per-draw statistics it publishes, declared the same way in
+both libraries (see ``Kernel``). Every kernel that a probgen sampler builds follows it:
+probgen's own kernels here and in the sampler modules, and the libraries' NUTS/HMC, whose
+tables ``mcmc.py`` declares.
 
 The MH, Langevin and SGLD kernels all run on one flat vector x of the program's latent
 sites mapped to the unconstrained space, with the potential U(x) = −log p̃(x) that the
 libraries' ``initialize_model`` builds (the log joint plus the log-Jacobians of the
-transforms). These bases do that set-up and the plumbing that the libraries' MCMC
+transforms). The bases below do that set-up and the plumbing that the libraries' MCMC
 drivers expect; the subclasses write only their transition.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, runtime_checkable
 
 import numpyro.infer.mcmc
 import numpyro.infer.util
@@ -21,13 +27,43 @@ import torch
 from probgen.inference.ravel import Ravel
 
 
+@runtime_checkable
+class Kernel(Protocol):
+    """A Pyro or NumPyro MCMC kernel that declares the statistics it publishes per draw.
+
+    ``sample_stats`` maps each ArviZ ``sample_stats`` name that ``pg.mcmc`` records
+    (``"acceptance_rate"``, ``"step_size"``, ``"diverging"``, ...) to where its value
+    comes from:
+
+    - a NumPyro kernel: a field of its state, dotted for nested ones
+      (``"adapt_state.step_size"``), as ``numpyro.infer.MCMC.run(extra_fields=...)`` takes
+      them;
+    - a Pyro kernel: a key of ``info``, the mapping that the kernel sets after each
+      ``sample(params)`` to describe that transition (``PyroKernel``).
+    """
+
+    sample_stats: Mapping[str, str]
+
+
+@runtime_checkable
+class PyroKernel(Kernel, Protocol):
+    """A Pyro kernel of the protocol: ``info`` describes the last transition."""
+
+    info: Mapping[str, Any]
+
+
+# what a Metropolis-type transition publishes, under the same field names in both libraries
+METROPOLIS_STATS: Mapping[str, str] = {"acceptance_rate": "accept_prob", "step_size": "step_size"}
+
+
 class NumPyroFlatKernel(numpyro.infer.mcmc.MCMCKernel):
     """A NumPyro kernel whose state holds the unconstrained latents as ``z``.
 
-    ``sample_stats`` maps state fields to the ArviZ names that ``pg.mcmc`` records.
+    Its state has the fields that ``sample_stats`` names (``Kernel``), which NumPyro's
+    ``MCMC`` collects by default (``default_fields``).
     """
 
-    sample_stats: dict[str, str] = {"accept_prob": "acceptance_rate", "step_size": "step_size"}
+    sample_stats: Mapping[str, str] = METROPOLIS_STATS
 
     def __init__(self, model: Callable, *, init_strategy: Callable):
         self._model = model
@@ -41,6 +77,10 @@ class NumPyroFlatKernel(numpyro.infer.mcmc.MCMCKernel):
     @property
     def sample_field(self) -> str:
         return "z"
+
+    @property
+    def default_fields(self) -> tuple[str, ...]:
+        return (self.sample_field, *self.sample_stats.values())
 
     def postprocess_fn(self, args, kwargs):
         return self._postprocess_fn(*args, **(kwargs or {}))
@@ -68,8 +108,12 @@ class PyroFlatKernel(pyro.infer.mcmc.mcmc_kernel.MCMCKernel):
     ``jit_compile`` traces the potential once with the PyTorch JIT (Pyro's own option),
     which removes the cost of re-running the program's Python at every evaluation; it
     suits programs whose control flow does not depend on the latent values. After each
-    draw, ``stats`` holds the transition's statistics under their ArviZ names.
+    ``sample``, ``info`` describes the transition (``PyroKernel``); a subclass resumes from
+    the ``params`` that the driver passes in, which are its last draw unless the driver
+    says otherwise.
     """
+
+    sample_stats: Mapping[str, str] = METROPOLIS_STATS
 
     def __init__(
         self,
@@ -81,7 +125,7 @@ class PyroFlatKernel(pyro.infer.mcmc.mcmc_kernel.MCMCKernel):
     ):
         self.model = model
         self.transforms = None
-        self.stats: dict[str, float] = {}
+        self.info: dict[str, Any] = {}
         self._init_strategy = init_strategy
         self._max_plate_nesting = max_plate_nesting
         self._jit_compile = jit_compile

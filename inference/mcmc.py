@@ -3,7 +3,9 @@
 ``run`` drives any kernel with Pyro's ``MCMC`` or NumPyro's ``MCMC`` and returns a
 ``Posterior``; ``NUTS`` and ``HMC`` build the libraries' own kernels. A sampler is a small
 frozen dataclass of its settings with ``name`` and ``kernel(program, init)``, which returns
-a factory of fresh library kernels (one per chain). Pyro chains run one
+a factory of fresh library kernels (one per chain). Every such kernel declares the
+statistics it publishes per draw (``kernels.Kernel``), which ``run`` records under their
+ArviZ names; the libraries' NUTS and HMC get their tables here. Pyro chains run one
 after another in this process: Pyro's multi-process chains need picklable programs and a
 spare core per chain, and gain nothing on a laptop.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,18 +25,76 @@ import pyro
 import pyro.infer
 
 from probgen import predictive
+from probgen.errors import ArgumentError
+from probgen.inference.kernels import Kernel, PyroKernel
 from probgen.initialization import init_strategy
 from probgen.programs import Program, as_numpy
 from probgen.results import Posterior
 
-# NumPyro state fields recorded per draw, and their ArviZ sample_stats names
-_NUMPYRO_STATS = {
+# --- the libraries' NUTS and HMC, with the statistics they publish (kernels.Kernel) -------
+
+# fields of NumPyro's HMCState recorded per draw, by ArviZ name
+NUMPYRO_HMC_STATS: Mapping[str, str] = {
     "diverging": "diverging",
     "energy": "energy",
-    "num_steps": "n_steps",
-    "adapt_state.step_size": "step_size",
-    "accept_prob": "acceptance_rate",
+    "n_steps": "num_steps",
+    "step_size": "adapt_state.step_size",
+    "acceptance_rate": "accept_prob",
 }
+# keys of the Pyro kernels' ``info`` (``_PyroHMCInfo``), by ArviZ name
+PYRO_HMC_STATS: Mapping[str, str] = {"diverging": "diverging", "step_size": "step_size"}
+
+
+class NumPyroNUTS(numpyro.infer.NUTS):
+    """NumPyro's NUTS, declaring the state fields it publishes."""
+
+    sample_stats = NUMPYRO_HMC_STATS
+
+
+class NumPyroHMC(numpyro.infer.HMC):
+    """NumPyro's HMC, declaring the state fields it publishes."""
+
+    sample_stats = NUMPYRO_HMC_STATS
+
+
+class _PyroHMCInfo:
+    """Pyro's HMC or NUTS (the class this is mixed into), publishing ``info`` per draw.
+
+    ``info["diverging"]`` says whether this draw's trajectory diverged. Pyro's public
+    record of that is ``diagnostics()["divergences"]``, the indices (counted from the end
+    of warm-up) of the draws that diverged; warm-up divergences are not recorded, and
+    ``diagnostics()`` divides by the number of draws after warm-up, so it is asked only
+    once there is one. ``info["step_size"]`` is the step size ε of the draw.
+    """
+
+    sample_stats = PYRO_HMC_STATS
+    info: Mapping[str, Any] = {}  # replaced after each draw, never changed in place
+
+    def setup(self, warmup_steps: int, *args, **kwargs) -> None:
+        super().setup(warmup_steps, *args, **kwargs)
+        self._warmup_draws, self._draws = warmup_steps, 0
+
+    def sample(self, params: dict) -> dict:
+        params = super().sample(params)
+        draw = self._draws - self._warmup_draws  # the index Pyro records a divergence at
+        self._draws += 1
+        divergences = self.diagnostics()["divergences"] if draw >= 0 else []
+        self.info = {
+            "diverging": bool(divergences) and divergences[-1] == draw,
+            "step_size": float(self.step_size),
+        }
+        return params
+
+
+class PyroNUTS(_PyroHMCInfo, pyro.infer.NUTS):
+    """Pyro's NUTS, publishing each draw's divergence and step size as ``info``."""
+
+
+class PyroHMC(_PyroHMCInfo, pyro.infer.HMC):
+    """Pyro's HMC, publishing each draw's divergence and step size as ``info``."""
+
+
+# --- the samplers ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -55,13 +115,13 @@ class NUTS:
         options = {"target_accept_prob": self.target_accept, "init_strategy": strategy}
         hmc = self.name == "hmc"
         if program.backend == "pyro":
-            cls = pyro.infer.HMC if hmc else pyro.infer.NUTS
+            cls = PyroHMC if hmc else PyroNUTS
             # a known nesting spares Pyro a forward run, which improper priors cannot take
             nesting = program.max_plate_nesting
             return lambda: cls(
                 program.model, full_mass=self.dense_mass, max_plate_nesting=nesting, **options
             )
-        cls = numpyro.infer.HMC if hmc else numpyro.infer.NUTS
+        cls = NumPyroHMC if hmc else NumPyroNUTS
         return lambda: cls(program.model, dense_mass=self.dense_mass, **options)
 
 
@@ -91,9 +151,8 @@ def run(
 
 
 def _run_numpyro(program, make_kernel, chains, warmup, draws, seed, progress):
-    kernel = make_kernel()
-    # probgen's kernels name the state fields they record; NumPyro's own are NUTS/HMC
-    names = getattr(kernel, "sample_stats", _NUMPYRO_STATS)
+    kernel = _declared(make_kernel(), Kernel)
+    sources = kernel.sample_stats
     mcmc = numpyro.infer.MCMC(
         kernel,
         num_warmup=warmup,
@@ -106,42 +165,42 @@ def _run_numpyro(program, make_kernel, chains, warmup, draws, seed, progress):
         mcmc.run(
             jax.random.PRNGKey(seed),
             *program.args,
-            extra_fields=tuple(names),
+            extra_fields=tuple(sources.values()),
             **program.kwargs,
         )
     samples = {k: np.asarray(v) for k, v in mcmc.get_samples(group_by_chain=True).items()}
     fields = mcmc.get_extra_fields(group_by_chain=True)
-    stats = {names[k]: np.asarray(v) for k, v in fields.items() if k in names}
+    stats = {name: np.asarray(fields[source]) for name, source in sources.items()}
     if "n_steps" in stats:
         stats["tree_depth"] = np.floor(np.log2(np.maximum(stats["n_steps"], 1))).astype(int) + 1
     return samples, stats
 
 
 class _PyroStats:
-    """An MCMC hook recording per-draw statistics of a Pyro kernel.
-
-    probgen's kernels publish the last transition's statistics as ``kernel.stats``
-    (``{arviz name: float}``); Pyro's NUTS/HMC expose divergences and the step size.
-    """
+    """An MCMC hook recording, after each draw, the statistics that the kernel declares:
+    ``{name: kernel.info[source] for name, source in kernel.sample_stats.items()}``."""
 
     def __init__(self):
         self.rows: list[dict[str, Any]] = []
-        self._divergences = 0
 
-    def __call__(self, kernel, params, stage: str, i: int) -> None:
-        if not stage.startswith("Sample"):
-            return
-        if hasattr(kernel, "stats"):
-            self.rows.append(dict(kernel.stats))
-            return
-        divergences = len(kernel.diagnostics().get("divergences", ()))
-        self.rows.append(
-            {"diverging": divergences > self._divergences, "step_size": float(kernel.step_size)}
-        )
-        self._divergences = divergences
+    def __call__(self, kernel: PyroKernel, params, stage: str, i: int) -> None:
+        if stage.startswith("Sample"):
+            info = kernel.info
+            self.rows.append({name: info[source] for name, source in kernel.sample_stats.items()})
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {k: np.array([row[k] for row in self.rows]) for k in self.rows[0]}
+
+
+def _declared(kernel: Any, protocol: type) -> Any:
+    """``kernel``, after checking that it declares its statistics (``kernels.Kernel``)."""
+    if not isinstance(kernel, protocol):
+        raise ArgumentError(
+            f"the sampler built a {type(kernel).__name__}, which does not declare the "
+            "statistics it publishes: give its kernels a sample_stats table (and, for Pyro, "
+            "an info mapping), as probgen.inference.kernels.Kernel describes"
+        )
+    return kernel
 
 
 def _run_pyro(program, make_kernel, chains, warmup, draws, seed, progress):
@@ -150,7 +209,7 @@ def _run_pyro(program, make_kernel, chains, warmup, draws, seed, progress):
     for _ in range(chains):
         record = _PyroStats()
         mcmc = pyro.infer.MCMC(
-            make_kernel(),
+            _declared(make_kernel(), PyroKernel),
             num_samples=draws,
             warmup_steps=warmup,
             num_chains=1,

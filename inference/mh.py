@@ -1,13 +1,14 @@
 """Metropolis–Hastings: the pure step shared by every MH kernel, and random-walk MH.
 
-The step (BlackJAX style: a pure ``step`` on a state, written once in JAX and once in
-torch) takes a proposal y ~ g(· | x) and accepts it with probability
+The step (BlackJAX style: a pure function of a state, ``step_jax`` and ``step_torch``)
+takes a proposal y ~ g(· | x) and accepts it with probability
 
     α(x, y) = min(1, p̃(y) g(x | y) / (p̃(x) g(y | x))),
 
 where p̃ is the unnormalised target density and ``log_proposal_ratio(x, y)`` is
-log g(x | y) − log g(y | x) (None for a symmetric proposal, where it is zero). The
-resulting transition kernel T satisfies detailed balance, p(x) T(x → y) = p(y) T(y → x);
+log g(x | y) − log g(y | x) (None for a symmetric proposal, where it is zero); the
+accept/reject itself is ``metropolis.py``'s, which the Langevin step shares. The resulting
+transition kernel T satisfies detailed balance, p(x) T(x → y) = p(y) T(y → x);
 tests/inference/test_mh.py checks the flows π_i T_ij = π_j T_ji on a five-state chain.
 
 ``RandomWalk`` is Gaussian random-walk Metropolis on the unconstrained space of a Pyro
@@ -23,7 +24,7 @@ the proposal as a ``make_proposal`` function, so ``independence.py`` reuses them
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -33,6 +34,7 @@ import torch
 from jax.flatten_util import ravel_pytree
 
 from probgen.inference.kernels import NumPyroFlatKernel, PyroFlatKernel
+from probgen.inference.metropolis import accept_jax, accept_torch
 from probgen.initialization import init_strategy
 from probgen.programs import Program
 
@@ -54,7 +56,7 @@ class MHInfo(NamedTuple):
     accepted: Any
 
 
-def step(
+def step_jax(
     key: jax.Array,
     state: MHState,
     logdensity_fn: Callable,
@@ -72,13 +74,10 @@ def step(
     log_alpha = logdensity - state.logdensity
     if log_proposal_ratio is not None:
         log_alpha = log_alpha + log_proposal_ratio(state.position, proposal)
-    log_alpha = jnp.where(jnp.isnan(log_alpha), -jnp.inf, log_alpha)
-    accepted = jnp.log(jax.random.uniform(key_accept, jnp.shape(log_alpha))) < log_alpha
-    position = jax.tree.map(
-        lambda y, x: jnp.where(_lift(accepted, jnp.ndim(y)), y, x), proposal, state.position
+    new, accept_prob, accepted = accept_jax(
+        key_accept, log_alpha, MHState(proposal, logdensity), state
     )
-    new = MHState(position, jnp.where(accepted, logdensity, state.logdensity))
-    return new, MHInfo(jnp.minimum(1.0, jnp.exp(log_alpha)), accepted)
+    return new, MHInfo(accept_prob, accepted)
 
 
 def step_torch(
@@ -87,7 +86,7 @@ def step_torch(
     propose_fn: Callable,
     log_proposal_ratio: Callable | None = None,
 ) -> tuple[MHState, MHInfo]:
-    """One MH transition in torch (torch's global RNG): as ``step``, y = propose_fn(x).
+    """One MH transition in torch (torch's global RNG): as ``step_jax``, y = propose_fn(x).
 
     The log density may carry batch dimensions (independent chains) that lead the
     position's shape; each chain accepts or rejects on its own.
@@ -97,17 +96,8 @@ def step_torch(
     log_alpha = logdensity - state.logdensity
     if log_proposal_ratio is not None:
         log_alpha = log_alpha + log_proposal_ratio(state.position, proposal)
-    log_alpha = torch.where(torch.isnan(log_alpha), -math.inf, log_alpha)
-    u = torch.rand(log_alpha.shape, dtype=log_alpha.dtype, device=log_alpha.device)
-    accepted = u.log() < log_alpha
-    position = torch.where(_lift(accepted, proposal.dim()), proposal, state.position)
-    new = MHState(position, torch.where(accepted, logdensity, state.logdensity))
-    return new, MHInfo(log_alpha.exp().clamp(max=1.0), accepted)
-
-
-def _lift(mask, ndim: int):
-    """``mask`` with trailing unit axes, to broadcast against an array of ``ndim`` axes."""
-    return mask.reshape(mask.shape + (1,) * (ndim - mask.ndim))
+    new, accept_prob, accepted = accept_torch(log_alpha, MHState(proposal, logdensity), state)
+    return new, MHInfo(accept_prob, accepted)
 
 
 def adapt_log_scale(log_scale, accept_prob, t, target: float):
@@ -167,6 +157,7 @@ class NumPyroMH(NumPyroFlatKernel):
     distribution, ``unravel`` maps the flat position to ``{site: unconstrained value}``.
 
     ``scale`` is the initial σ (None: 2.38 / √d); ``target_accept`` None freezes σ.
+    ``sample_stats`` (``kernels.Kernel``) replaces the default table of what is recorded.
     """
 
     def __init__(
@@ -177,7 +168,7 @@ class NumPyroMH(NumPyroFlatKernel):
         init_strategy: Callable,
         scale: float | None = None,
         target_accept: float | None = None,
-        sample_stats: dict[str, str] | None = None,
+        sample_stats: Mapping[str, str] | None = None,
     ):
         super().__init__(model, init_strategy=init_strategy)
         self._make_proposal = make_proposal
@@ -208,7 +199,7 @@ class NumPyroMH(NumPyroFlatKernel):
         rng_key, key_step = jax.random.split(state.rng_key)
         flat, _ = ravel_pytree(state.z)
         scale = state.step_size
-        new, info = step(
+        new, info = step_jax(
             key_step,
             MHState(flat, -state.potential_energy),
             self._logdensity,
@@ -238,7 +229,7 @@ class PyroMH(PyroFlatKernel):
 
     ``make_proposal(sites, unravel)`` returns ``propose(x, σ)`` (torch's global RNG,
     which ``pyro.set_rng_seed`` seeds) and ``log_ratio(x, y)`` or None. After each
-    ``sample()``, ``stats`` holds the transition's acceptance probability and σ.
+    ``sample()``, ``info`` holds the transition's ``accept_prob`` and σ as ``step_size``.
     """
 
     def __init__(
@@ -249,7 +240,7 @@ class PyroMH(PyroFlatKernel):
         *,
         scale: float | None = None,
         target_accept: float | None = None,
-        sample_stats: tuple[str, ...] = ("acceptance_rate", "step_size"),
+        sample_stats: Mapping[str, str] | None = None,
         **options: Any,
     ):
         # options: init_strategy, jit_compile
@@ -257,7 +248,8 @@ class PyroMH(PyroFlatKernel):
         self._make_proposal = make_proposal
         self._scale = scale
         self._target = target_accept
-        self._sample_stats = sample_stats
+        if sample_stats is not None:
+            self.sample_stats = sample_stats
 
     def setup(self, warmup_steps, *args, **kwargs):
         params, potential_fn, trace = self._initialize(args, kwargs)
@@ -266,18 +258,27 @@ class PyroMH(PyroFlatKernel):
         self._propose, self._log_ratio = self._make_proposal(sites, ravel.unflatten)
         self._unravel = ravel.unflatten
         self._logdensity = lambda x: -potential_fn(ravel.unflatten(x))
-        with torch.no_grad():
-            flat = ravel.flatten(params)
-            self._state = MHState(flat, self._logdensity(flat))
-        self._log_scale = math.log(self._scale or 2.38 / math.sqrt(max(flat.numel(), 1)))
+        self._last = None
+        self._start(params)
+        size = self._state.position.numel()
+        self._log_scale = math.log(self._scale or 2.38 / math.sqrt(max(size, 1)))
         self._warmup = warmup_steps
         self._t = 0
+
+    def _start(self, params: dict[str, torch.Tensor]) -> MHState:
+        """The state at ``params``: the kept one when the driver hands back the last draw."""
+        if params is not self._last:
+            with torch.no_grad():
+                flat = self.ravel.flatten(params)
+                self._state = MHState(flat, self._logdensity(flat))
+            self._last = params
+        return self._state
 
     def sample(self, params):
         scale = math.exp(self._log_scale)
         with torch.no_grad():
             self._state, info = step_torch(
-                self._state,
+                self._start(params),
                 self._logdensity,
                 lambda x: self._propose(x, scale),
                 self._log_ratio,
@@ -286,9 +287,9 @@ class PyroMH(PyroFlatKernel):
         if self._target is not None and self._t < self._warmup:
             self._log_scale = adapt_log_scale(self._log_scale, accept_prob, self._t, self._target)
         self._t += 1
-        stats = {"acceptance_rate": accept_prob, "step_size": scale}
-        self.stats = {k: stats[k] for k in self._sample_stats}
-        return self._unravel(self._state.position)
+        self.info = {"accept_prob": accept_prob, "step_size": scale}
+        self._last = self._unravel(self._state.position)
+        return self._last
 
     def logging(self):
-        return {"acc. prob": f"{self.stats['acceptance_rate']:.2f}"}
+        return {"acc. prob": f"{self.info['accept_prob']:.2f}"}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import MISSING, fields
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from probgen.errors import ArgumentError
 from probgen.inference.gibbs import Gibbs
 from probgen.inference.independence import Independence
+from probgen.inference.kernels import Kernel
 from probgen.inference.mala import MALA
 from probgen.inference.mcmc import HMC, NUTS
 from probgen.inference.mh import RandomWalk
@@ -16,12 +18,21 @@ from probgen.inference.ula import ULA
 from probgen.programs import Program
 
 
+@runtime_checkable
 class Sampler(Protocol):
-    """What ``pg.mcmc`` needs of a sampler: a name and a factory of library kernels."""
+    """What ``pg.mcmc`` needs of a sampler: a name and a factory of library kernels.
+
+    ``kernel(program, init)`` returns a function that builds a fresh kernel of the
+    program's library (one per chain), which declares the statistics it publishes per
+    draw: ``kernel.sample_stats`` maps ArviZ names to state fields (NumPyro) or keys of
+    the ``info`` it sets after each ``sample`` (Pyro); see ``kernels.Kernel``.
+    """
 
     name: str
 
-    def kernel(self, program: Program, init: str | dict[str, Any] | None) -> Any: ...
+    def kernel(
+        self, program: Program, init: str | dict[str, Any] | None
+    ) -> Callable[[], Kernel]: ...
 
 
 SAMPLERS: dict[str, type] = {
@@ -43,7 +54,7 @@ def resolve(sampler: str | Sampler, **settings: Any) -> Sampler:
     """
     settings = {k: v for k, v in settings.items() if v is not None}
     if not isinstance(sampler, str):
-        if not hasattr(sampler, "kernel"):
+        if not isinstance(sampler, Sampler):
             raise ArgumentError(f"sampler must be a name or a sampler object, got {sampler!r}")
         if settings:
             raise ArgumentError(

@@ -20,9 +20,9 @@ Langevin step of ``langevin.py`` (drift η, noise variance 2η), so their ε_t =
 schedule needs Σ η_t = ∞ and Σ η_t² < ∞, that is 0.5 < γ ≤ 1 (γ = 0: a constant step).
 t counts every transition, warm-up included (t = 0 is the first warm-up step), so the
 kept draw k of a run with W warm-up steps was made with η_{W+k}: warm-up is the large-step
-burn-in of the same decaying schedule, not an adaptation phase. The kernels reuse the
-transitions ``jax_step`` / ``torch_step`` unadjusted; they report η_t as ``step_size`` and
-an acceptance rate of 1 per draw.
+burn-in of the same decaying schedule, not an adaptation phase. The kernels subclass the
+Langevin kernels of ``langevin_kernels.py`` and run the step ``step_jax`` / ``step_torch``
+unadjusted; they report η_t as ``step_size`` and an acceptance rate of 1 per draw.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ from pyro.infer.autoguide.initialization import InitMessenger
 from pyro.poutine.util import site_is_subsample
 
 from probgen.errors import ArgumentError
-from probgen.inference.langevin import LangevinState, jax_step, torch_step
-from probgen.inference.mala import NumPyroLangevin, PyroLangevin
+from probgen.inference.langevin import LangevinState, step_jax, step_torch
+from probgen.inference.langevin_kernels import NumPyroLangevin, PyroLangevin
 from probgen.initialization import init_strategy
 from probgen.programs import Program
 
@@ -96,7 +96,7 @@ class NumPyroSGLDState(NamedTuple):
 
 
 class NumPyroSGLD(NumPyroLangevin):
-    """A NumPyro kernel of SGLD: the unadjusted ``jax_step`` with a fresh minibatch per step."""
+    """A NumPyro kernel of SGLD: the unadjusted ``step_jax`` with a fresh minibatch per step."""
 
     def __init__(self, model: Callable, sampler: SGLD, *, init_strategy: Callable):
         super().__init__(
@@ -138,7 +138,7 @@ class NumPyroSGLD(NumPyroLangevin):
         step_size = self._sampler.step_size_at(i).astype(flat.dtype)
         # the drift uses ∇log p̂ at x_t on the minibatch drawn with it; the new position's
         # gradient is taken on a fresh minibatch (key_data), used by the next transition
-        new, accept_prob = jax_step(
+        new, accept_prob = step_jax(
             key_step,
             LangevinState(flat, logp, grad),
             self._minibatch_logdensity_and_grad(key_data, unravel, model_args, model_kwargs),
@@ -153,10 +153,10 @@ class NumPyroSGLD(NumPyroLangevin):
 
 
 class PyroSGLD(PyroLangevin):
-    """A Pyro kernel of SGLD: the unadjusted ``torch_step``; the potential re-runs the model,
+    """A Pyro kernel of SGLD: the unadjusted ``step_torch``; the potential re-runs the model,
     so every gradient sees a fresh subsample drawn from torch's RNG.
 
-    Publishes the last transition's ``stats`` (acceptance_rate 1, step_size η_t).
+    After each ``sample``, ``info`` holds ``accept_prob`` (1) and ``step_size`` (η_t).
     """
 
     def __init__(
@@ -211,7 +211,7 @@ class PyroSGLD(PyroLangevin):
 
     def sample(self, params):
         step_size = self._sampler.step_size_at(self._t)
-        state, accept_prob = torch_step(
+        state, accept_prob = step_torch(
             self._start(params), self._logdensity_and_grad, step_size, 1.0, metropolize=False
         )
         return self._finish(state, accept_prob, step_size)

@@ -2,8 +2,9 @@
 
 x ← x + η∇log p(x) + √(2η)ξ, ξ ~ N(0, I), with a fixed step η and no accept/reject step
 (Roberts & Tweedie, 1996). The chain's stationary law is p only as η → 0: on N(0, s²) its
-variance is s² / (1 − η / (2s²)), which the tests check. The kernels are MALA's with the
-correction switched off; they report an acceptance rate of 1.
+variance is s² / (1 − η / (2s²)), which the tests check. The kernels are MALA's
+(``langevin_kernels.py``) running the unadjusted step of ``langevin.py``; they report an
+acceptance rate of 1.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from probgen.inference.mala import langevin_kernel
+from probgen.inference.langevin_kernels import langevin_kernel
 from probgen.programs import Program
 
 

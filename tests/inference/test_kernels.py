@@ -36,3 +36,28 @@ def test_pyro_jit_compiled_potential_gives_the_same_chain(name):
         draws[jit] = post.samples["theta"]
     assert np.unique(draws[False]).size > 20  # the chain moves
     np.testing.assert_allclose(draws[True], draws[False], atol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLERS))
+def test_pyro_kernels_resume_from_the_params_they_are_given(name):
+    """A kernel handed params other than its last draw moves from them: one step from
+    θ = 0.9 is the very step of a kernel started there, under the same seed."""
+    import pyro
+    import torch
+
+    from probgen.programs import prepare
+
+    sampler = SAMPLERS[name] or Independence({"theta": dist.Beta(2.0, 2.0)})
+    program = prepare(registry.get("coin").program("pyro"), (10,), {"k": 7.0})
+    moved = sampler.kernel(program, None)()
+    moved.setup(0, *program.args, **program.kwargs)
+    moved.sample(moved.initial_params)  # a draw of its own, which it then must not reuse
+    started = sampler.kernel(program, {"theta": 0.9})()
+    started.setup(0, *program.args, **program.kwargs)
+    far = {"theta": moved.transforms["theta"](torch.tensor(0.9))}
+    draws = []
+    for kernel, params in ((moved, far), (started, started.initial_params)):
+        pyro.set_rng_seed(5)
+        draws.append(kernel.sample(params)["theta"])
+    torch.testing.assert_close(draws[0], draws[1], rtol=0, atol=0)
+    assert moved.info == started.info

@@ -14,7 +14,8 @@ from scipy import stats
 
 import probgen as pg
 from probgen.datasets import posteriordb
-from probgen.inference.langevin import annealed_langevin, langevin
+from probgen.errors import ArgumentError
+from probgen.inference.energy_samplers import annealed_langevin, langevin
 from probgen.inference.mala import MALA
 from probgen.inference.ula import ULA
 from probgen.models import registry
@@ -45,7 +46,7 @@ def test_functional_ula_matches_exact_stationary_variance():
     s, eta = 1.0, 0.5
     x0 = torch.zeros(20_000, 1)
     g = torch.Generator().manual_seed(0)
-    out = langevin(lambda x: -x / s**2, x0, 60, eta, generator=g)
+    out = langevin(x0, 60, eta, score_fn=lambda x: -x / s**2, generator=g)
     var = out.samples.var().item()
     assert abs(var / ula_variance(s, eta) - 1) < 0.03
     assert abs(var / s**2 - 1) > 0.2  # the bias is real, far outside the 3 % band
@@ -56,11 +57,10 @@ def test_functional_mala_same_step_is_unbiased():
     s, eta, n = 1.0, 0.5, 20_000
     g = torch.Generator().manual_seed(1)
     out = langevin(
-        lambda x: (x**2).sum(-1) / (2 * s**2),
         torch.zeros(n, 1),
         80,
         eta,
-        kind="energy",
+        potential_fn=lambda x: (x**2).sum(-1) / (2 * s**2),
         metropolize=True,
         generator=g,
     )
@@ -71,7 +71,38 @@ def test_functional_mala_same_step_is_unbiased():
 
 def test_functional_langevin_rejects_metropolized_score():
     with pytest.raises(ValueError, match="energy"):
-        langevin(lambda x: -x, torch.zeros(2, 1), 1, 0.1, metropolize=True)
+        langevin(torch.zeros(2, 1), 1, 0.1, score_fn=lambda x: -x, metropolize=True)
+
+
+def test_functional_samplers_name_their_bad_arguments():
+    x0, score = torch.zeros(2, 1), lambda x: -x
+    with pytest.raises(ArgumentError, match="exactly one of potential_fn.*neither"):
+        langevin(x0, 1, 0.1)
+    with pytest.raises(ArgumentError, match="exactly one of potential_fn.*both"):
+        langevin(x0, 1, 0.1, score_fn=score, potential_fn=lambda x: (x**2).sum(-1))
+    with pytest.raises(ArgumentError, match="steps"):
+        langevin(x0, 0, 0.1, score_fn=score)
+    with pytest.raises(ArgumentError, match="step_size"):
+        langevin(x0, 1, 0.0, score_fn=score)
+    with pytest.raises(ArgumentError, match="x0"):
+        langevin(torch.zeros(2), 1, 0.1, score_fn=score)
+    with pytest.raises(ArgumentError, match="exactly one of potential_fn"):
+        annealed_langevin(x0, [1.0], 1, 0.1)
+    with pytest.raises(ArgumentError, match="sigmas"):
+        annealed_langevin(x0, [], 1, 0.1, score_fn=lambda x, s: -x)
+
+
+def test_annealed_langevin_from_a_potential_is_the_same_chain_as_from_its_score():
+    """U(x, σ) = ‖x‖² / (2(1 + σ²)) has the score −x / (1 + σ²): autograd gives it exactly."""
+    x0 = torch.randn(100, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    sigmas, runs = [1.0, 0.3], []
+    for fn in (
+        {"score_fn": lambda x, s: -x / (1 + s**2)},
+        {"potential_fn": lambda x, s: (x**2).sum(-1) / (2 * (1 + s**2))},
+    ):
+        g = torch.Generator().manual_seed(1)
+        runs.append(annealed_langevin(x0, sigmas, 20, 0.1, generator=g, **fn))
+    torch.testing.assert_close(runs[0], runs[1])
 
 
 def test_numpyro_ula_kernel_matches_exact_stationary_variance():
@@ -192,7 +223,7 @@ def test_annealed_langevin_recovers_mixture_moments():
     sigmas = torch.logspace(np.log10(5.0), np.log10(0.05), 10)
     g = torch.Generator().manual_seed(0)
     x0 = 10 * torch.rand(n, 1, generator=g, dtype=torch.float64) - 5
-    x = annealed_langevin(smoothed_mixture_score, sigmas, 300, 2e-3, x0, generator=g)
+    x = annealed_langevin(x0, sigmas, 300, 2e-3, score_fn=smoothed_mixture_score, generator=g)
     assert abs(x.mean().item() - mean) < 4 * np.sqrt(var / n)
     squares = (x - mean) ** 2  # the variance's standard error from their spread
     assert abs(squares.mean().item() - var) < 4 * squares.std().item() / np.sqrt(n)

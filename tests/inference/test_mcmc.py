@@ -166,3 +166,51 @@ def test_sampler_object_equals_its_name():
     by_object = pg.mcmc(coin, 10, k=7.0, sampler=NUTS(target_accept=0.9), **options)
     np.testing.assert_array_equal(by_name.samples["theta"], by_object.samples["theta"])
     assert by_object.attrs["sampler"] == "nuts"
+
+
+def test_pyro_nuts_info_marks_exactly_the_draws_pyro_records_as_divergent():
+    """A fixed step too large for the narrow axis (0.3 against sd 0.1): about half diverge."""
+    import pyro
+    import pyro.distributions as dist
+    import torch
+
+    from probgen.inference.mcmc import PyroNUTS
+
+    def model():
+        pyro.sample("x", dist.Normal(torch.zeros(2), torch.tensor([1.0, 0.1])).to_event(1))
+
+    pyro.set_rng_seed(0)
+    kernel = PyroNUTS(model, step_size=0.3, adapt_step_size=False)
+    flags = []
+
+    def hook(kernel, params, stage, i):
+        if stage.startswith("Sample"):
+            flags.append(kernel.info["diverging"])
+
+    mcmc = pyro.infer.MCMC(kernel, num_samples=60, warmup_steps=10, hook_fn=hook)
+    mcmc.run()
+    recorded = mcmc.diagnostics()["divergences"]["chain 0"]
+    assert 0 < len(recorded) < 60
+    assert np.flatnonzero(flags).tolist() == recorded
+
+
+@pytest.mark.parametrize("backend", ["pyro", "numpyro"])
+def test_every_sampler_builds_kernels_that_declare_their_statistics(backend):
+    import numpyro.distributions as ndist
+    import pyro.distributions as pdist
+
+    from probgen.inference.kernels import Kernel, PyroKernel
+    from probgen.inference.samplers import SAMPLERS, Sampler, resolve
+    from probgen.programs import prepare
+
+    program = prepare(registry.get("coin").program(backend), (10,), {"k": 7.0})
+    beta = (pdist if backend == "pyro" else ndist).Beta(2.0, 2.0)
+    required = {"ula": {"step_size": 0.1}, "independence": {"proposal": {"theta": beta}}}
+    for name in SAMPLERS:
+        sampler = resolve(name, **required.get(name, {}))
+        assert isinstance(sampler, Sampler)
+        kernel = sampler.kernel(program, None)()
+        assert isinstance(kernel, PyroKernel if backend == "pyro" else Kernel), name
+        assert set(kernel.sample_stats) <= {
+            "acceptance_rate", "step_size", "diverging", "energy", "n_steps"
+        }, name  # fmt: skip

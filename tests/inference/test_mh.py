@@ -37,7 +37,7 @@ def _assert_detailed_balance(x: np.ndarray, y: np.ndarray) -> None:
 
 
 @pytest.mark.parametrize("forward", [0.5, 0.8])
-def test_jax_step_detailed_balance_on_five_states(forward):
+def test_step_jax_detailed_balance_on_five_states(forward):
     """±1 mod 5 moves, symmetric (0.5) or not (0.8 forward, with its Hastings ratio)."""
     log_pi = jnp.log(jnp.asarray(PI))
     log_g = {1: np.log(forward), 4: np.log(1 - forward)}  # g(y | x) by (y − x) mod 5
@@ -49,7 +49,7 @@ def test_jax_step_detailed_balance_on_five_states(forward):
         return jnp.where((y - x) % 5 == 1, log_g[4] - log_g[1], log_g[1] - log_g[4])
 
     def transition(state, key):
-        new, _ = mh.step(key, state, lambda x: log_pi[x], propose, log_ratio)
+        new, _ = mh.step_jax(key, state, lambda x: log_pi[x], propose, log_ratio)
         return new, new.position
 
     key_init, key_run = jax.random.split(jax.random.PRNGKey(0))
@@ -59,7 +59,7 @@ def test_jax_step_detailed_balance_on_five_states(forward):
     _assert_detailed_balance(xs[:-1], xs[1:])
 
 
-def test_torch_step_detailed_balance_on_five_states():
+def test_step_torch_detailed_balance_on_five_states():
     """10⁵ transitions: 1000 independent chains, each started from π, 100 steps."""
     torch.manual_seed(0)
     log_pi = torch.log(torch.as_tensor(PI))
@@ -139,7 +139,7 @@ def test_independence_without_hastings_ratio_samples_p_times_q():
 
     def chain(log_ratio):
         def transition(state, key):
-            new, _ = mh.step(key, state, p.log_prob, lambda k, x: q.sample(k), log_ratio)
+            new, _ = mh.step_jax(key, state, p.log_prob, lambda k, x: q.sample(k), log_ratio)
             return new, new.position
 
         init = mh.MHState(jnp.asarray(0.5), p.log_prob(0.5))
