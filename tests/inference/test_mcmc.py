@@ -22,7 +22,11 @@ def test_nuts_coin_matches_beta_8_4(coin, backend):
     post = pg.mcmc(coin, 10, k=7.0, seed=1, progress=False, **settings)
     theta = post.samples["theta"]
     assert theta.shape == (settings["chains"], settings["draws"])
-    assert abs(theta.mean() - EXACT.mean()) < 0.01
+    # within 4 Monte Carlo standard errors, as the HMC test below; the error is about
+    # 0.006 for Pyro's one chain and 0.002 for NumPyro's four, so a bias of 0.03 fails
+    mcse = post.summary(round_to="none").loc["theta", "mcse_mean"]
+    assert mcse < 0.008
+    assert abs(theta.mean() - EXACT.mean()) < 4 * mcse
     assert abs(theta.std() - EXACT.std()) < 0.1 * EXACT.std()
     assert post.check() == []
 
