@@ -61,7 +61,12 @@ class Optimizers:
                 what = "the model" if len(groups) == 1 else f"parameter group {name!r}"
                 raise ModelError(f"{what} has no trainable parameters: there is nothing to fit")
         self.params = {name: list(group.params) for name, group in groups.items()}
-        self.optimizers = {name: g.optimizer(self.params[name], lr) for name, g in groups.items()}
+        self.optimizers = {
+            name: g.optimizer(self.params[name], lr if g.lr is None else g.lr)
+            for name, g in groups.items()
+        }
+        # the groups that follow pg.fit's lr, on start and on resume
+        self._fit_lr = [n for n, g in groups.items() if g.lr is None and g.schedule is None]
         self.schedules = {
             name: g.schedule(self.optimizers[name])
             for name, g in groups.items()
@@ -87,12 +92,11 @@ class Optimizers:
         return value
 
     def set_lr(self, lr: float) -> None:
-        """Set the learning rate of every group without a schedule (a resumed run takes
-        the rate of the call that resumes it)."""
-        for name, optimizer in self.optimizers.items():
-            if name not in self.schedules:
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
+        """Set the learning rate of every group that has neither its own rate nor a
+        schedule (a resumed run takes the rate of the call that resumes it)."""
+        for name in self._fit_lr:
+            for group in self.optimizers[name].param_groups:
+                group["lr"] = lr
 
     def state_dict(self) -> dict:
         return {
@@ -159,7 +163,7 @@ def train(
                 if jit_compile:
                     losses = {name: TracedLoss(model, loss) for name, loss in losses.items()}
             try:
-                values = objective.step(losses, batches(step), step, optimizers.update)
+                values = objective.step(model, losses, batches(step), step, optimizers.update)
             except NonFinite as bad:
                 raise _diverged(bad.loss, bad.norm, step, steps, saved) from None
             except ValueError as exc:  # Pyro's validation found a NaN distribution parameter

@@ -1,9 +1,10 @@
-"""Shared test settings, and the coin of each library as a fixture."""
+"""Shared test settings, the coin of each library as a fixture, and float64."""
 
 import atexit
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 
 import jax
 import pytest
@@ -40,3 +41,16 @@ def coin(backend):
     With k = 7 heads in n = 10 tosses its posterior is Beta(8, 4).
     """
     return registry.get("coin").program(backend)
+
+
+@pytest.fixture
+def float64() -> Iterator[None]:
+    """Run torch and jax in float64 for the test, then restore both settings."""
+    torch_dtype, jax_x64 = torch.get_default_dtype(), jax.config.read("jax_enable_x64")
+    torch.set_default_dtype(torch.float64)
+    jax.config.update("jax_enable_x64", True)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(torch_dtype)
+        jax.config.update("jax_enable_x64", jax_x64)

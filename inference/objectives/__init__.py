@@ -9,13 +9,16 @@ from __future__ import annotations
 from torch import nn
 
 from probgen.errors import ArgumentError
+from probgen.inference.objectives.adversarial import Adversarial
 from probgen.inference.objectives.base import Group, Objective, Update, adam
+from probgen.inference.objectives.contrastive import ContrastiveDivergence
 from probgen.inference.objectives.likelihood import ELBO, MaximumLikelihood, ModelLoss
 
 OBJECTIVES: dict[str, type[Objective]] = {
-    cls.name: cls for cls in (ELBO, MaximumLikelihood, ModelLoss)
+    cls.name: cls
+    for cls in (ELBO, MaximumLikelihood, ModelLoss, Adversarial, ContrastiveDivergence)
 }
-# the names pg.fit took, as backend=, before objectives were objects
+# the names these objectives had before they were objects
 ALIASES = {"svi": "elbo", "objective": "loss"}
 
 
@@ -43,6 +46,8 @@ def resolve(objective: str | Objective | None, model: nn.Module) -> Objective:
 
 __all__ = [
     "ALIASES",
+    "Adversarial",
+    "ContrastiveDivergence",
     "ELBO",
     "OBJECTIVES",
     "Group",

@@ -5,14 +5,19 @@ what every objective shares: batches, seeds, progress, the NaN guard, the JIT, g
 clipping, checkpoints and resume. An objective declares
 
 - ``groups(model)``: the parameter groups it optimises, ``{name: Group}``, each with its
-  own optimizer and learning-rate schedule (one group, ``"model"``, by default);
-- ``losses(model, size)``: its losses as functions of a minibatch, ``{name: loss(*batch)}``
-  (``size`` = N, the number of training examples); ``pg.fit(jit_compile=True)`` replays
-  each one as a traced graph after the first epoch;
-- ``step(losses, batch, step, update)``: one training step. ``update(group, loss)`` takes
-  one optimizer step of ``group`` on ∇loss (after the NaN guard and clipping) and returns
-  the loss as a float; ``step`` decides which groups step, in which order, and returns
-  the step's named values (``names``, the first of which is the run's ``losses``);
+  own optimizer, learning rate and schedule (one group, ``"model"``, by default);
+- ``losses(model, size)``: its losses, ``{name: loss(*tensors)}`` (``size`` = N, the number
+  of training examples), called on the minibatch and on any tensors that ``step`` passes
+  besides. ``pg.fit(jit_compile=True)`` replays each loss as a traced graph after the
+  first epoch (``traced.py``): torch's random draws inside it are drawn afresh at each
+  call (a GAN's noise), but Python is not re-run, so what a step reads from state kept
+  across steps (CD's persistent chains) is drawn in ``step`` and passed in as a tensor;
+- ``step(model, losses, batch, step, update)``: one training step. ``update(group, loss)``
+  takes one optimizer step of ``group`` on ∇loss (after the NaN guard and clipping) and
+  returns the loss as a float; ``step`` decides which groups step, in which order, and
+  returns the step's named values (``names``, the first of which is the run's
+  ``losses``). When an update fails the guard, the run stops with the step's earlier
+  updates taken and that one not;
 - ``state_dict()`` / ``load_state_dict(state)``: state that lives across steps (a
   persistent chain, a replay buffer), saved in every checkpoint. Tensors and numbers only:
   checkpoints are read with ``weights_only=True``.
@@ -44,25 +49,29 @@ class Update(Protocol):
     def __call__(self, group: str, loss: torch.Tensor) -> float: ...
 
 
-def adam(params: list[torch.Tensor], lr: float) -> torch.optim.Adam:
-    """Adam with learning rate ``lr``, fused into one kernel where the device has it."""
+def adam(params: list[torch.Tensor], lr: float, **options: Any) -> torch.optim.Adam:
+    """Adam with learning rate ``lr`` and ``options`` (``betas``, ...), fused into one
+    kernel where the device has it."""
     try:
-        return torch.optim.Adam(params, lr=lr, fused=True)
+        return torch.optim.Adam(params, lr=lr, fused=True, **options)
     except RuntimeError:
-        return torch.optim.Adam(params, lr=lr)
+        return torch.optim.Adam(params, lr=lr, **options)
 
 
 @dataclass(frozen=True)
 class Group:
     """Parameters stepped together by one optimizer.
 
-    ``optimizer(params, lr)`` builds it (``lr``: ``pg.fit``'s); ``schedule(optimizer)``,
-    when given, builds a ``torch.optim.lr_scheduler`` stepped after every update.
+    ``optimizer(params, lr)`` builds it, with the group's own ``lr`` or, when that is None,
+    ``pg.fit``'s (which a resumed run replaces by the resuming call's). ``schedule(optimizer)``,
+    when given, builds a ``torch.optim.lr_scheduler`` stepped after every update, whose
+    state a checkpoint keeps.
     """
 
     params: tuple[torch.Tensor, ...]
     optimizer: OptimizerFactory = adam
     schedule: ScheduleFactory | None = None
+    lr: float | None = None
 
     @classmethod
     def of(cls, modules: nn.Module | Iterable[nn.Module], **options: Any) -> Group:
@@ -102,7 +111,12 @@ class Objective(ABC):
         """The objective's losses, ``{name: loss(*batch)}``, for a data set of ``size``."""
 
     def step(
-        self, losses: dict[str, Loss], batch: tuple[torch.Tensor, ...], step: int, update: Update
+        self,
+        model: nn.Module,
+        losses: dict[str, Loss],
+        batch: tuple[torch.Tensor, ...],
+        step: int,
+        update: Update,
     ) -> dict[str, float]:
         """One update of the one group on the one loss."""
         (loss,) = losses.values()

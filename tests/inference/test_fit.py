@@ -26,16 +26,9 @@ from probgen.datasets import Dataset
 from probgen.errors import ArgumentError, DataError, ModelError, TrainingError
 from probgen.inference import checkpoint
 from probgen.inference.batches import epoch_order
+from probgen.inference.fit import Optimizers
 from probgen.inference.objectives import ELBO, Group, MaximumLikelihood
 from probgen.models.base import GenerativeModel, data_plate
-
-
-@pytest.fixture
-def float64():
-    dtype = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(dtype)
 
 
 class Gaussian(GenerativeModel):
@@ -249,6 +242,18 @@ def test_a_groups_optimizer_and_schedule_equal_a_textbook_loop_and_resume(float6
     resumed = pg.fit(resumed_model, x, steps=12, objective=ScheduledSGD(), resume=path, **options)
     np.testing.assert_array_equal(resumed.losses, losses)
     assert all(torch.equal(params(resumed_model)[k], v) for k, v in params(hand).items())
+
+
+def test_a_group_with_its_own_rate_keeps_it_when_a_run_resumes_at_another():
+    """pg.fit's lr reaches only the groups without their own rate or schedule, on start and
+    on the resume that sets it again (Optimizers.set_lr)."""
+    own, follows = nn.Linear(2, 1), nn.Linear(2, 1)
+    groups = {"own": Group.of(own, lr=0.01), "follows": Group.of(follows)}
+    optimizers = Optimizers(groups, lr=0.1, clip_norm=None)
+    rates = lambda: {k: o.param_groups[0]["lr"] for k, o in optimizers.optimizers.items()}  # noqa: E731
+    assert rates() == {"own": 0.01, "follows": 0.1}
+    optimizers.set_lr(0.5)
+    assert rates() == {"own": 0.01, "follows": 0.5}
 
 
 def test_objective_names_and_objects_select_the_loss():

@@ -1,8 +1,8 @@
-"""Shared tools for the zoo tests: float64 on both backends, parameter draws, log joints."""
+"""Shared tools for the zoo tests: parameter draws, log joints."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -12,7 +12,6 @@ import numpyro.distributions as ndist
 import pyro
 import pyro.distributions as pdist
 import pytest
-import torch
 from numpyro.contrib import funsor as numpyro_funsor
 from numpyro.infer.initialization import init_to_uniform
 from numpyro.infer.util import log_density
@@ -21,19 +20,6 @@ from pyro.poutine.util import site_is_subsample
 
 from probgen.models.registry import BayesModel
 from probgen.programs import to_backend
-
-
-@pytest.fixture
-def float64() -> Iterator[None]:
-    """Run torch and jax in float64 for the test, then restore both settings."""
-    torch_dtype, jax_x64 = torch.get_default_dtype(), jax.config.read("jax_enable_x64")
-    torch.set_default_dtype(torch.float64)
-    jax.config.update("jax_enable_x64", True)
-    try:
-        yield
-    finally:
-        torch.set_default_dtype(torch_dtype)
-        jax.config.update("jax_enable_x64", jax_x64)
 
 
 @pytest.fixture
