@@ -9,8 +9,9 @@ where MMD²_u is the unbiased U-statistic of ``mmd.py`` between the aggregate po
 q(z) = E_x q(z | x) and p(z). In Zhao et al.'s notation w_KL = 1 − α and
 w_MMD = α + λ − 1; the default w_KL = 0 (α = 1) is the MMD-VAE. The KL is analytic.
 
-Backend ``"objective"``: this is not an ELBO of any model/guide pair (the MMD term is not a
-log density, and it couples the examples of a batch), so it is fitted as a plain loss.
+Its ``default_objective`` is ``"loss"``: this is not an ELBO of any model/guide pair (the
+MMD term is not a log density, and it couples the examples of a batch), so it is fitted as
+a plain loss.
 The generative model p(z) p(x | z) and the encoder are the VAE's, so ``log_likelihood`` is
 the same importance-sampled estimate of log p(x), with q(z | x) as proposal.
 """
