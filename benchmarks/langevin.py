@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=100_000, help="JAX steps (default 100000)")
     parser.add_argument("--torch-steps", type=int, default=5000,
                         help="torch steps (default 5000)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed repeats (default 3)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed repeats (default 5)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-torch", action="store_true", help="skip the torch part")
     parser.add_argument("--no-jax", action="store_true", help="skip the JAX part")

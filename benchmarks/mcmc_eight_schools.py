@@ -278,8 +278,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--chains", type=int, default=4, help="NumPyro chains (default 4)")
     parser.add_argument("--warmup", type=int, default=1000, help="NumPyro warm-up steps")
     parser.add_argument("--draws", type=int, default=1000, help="NumPyro draws per chain")
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="timed interleaved rounds per NumPyro regime (default 3)")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="timed interleaved rounds per NumPyro regime (default 5)")
     parser.add_argument("--pyro-chains", type=int, default=1, help="Pyro chains (default 1)")
     parser.add_argument("--pyro-warmup", type=int, default=1000, help="Pyro warm-up steps")
     parser.add_argument("--pyro-draws", type=int, default=1000, help="Pyro draws per chain")
