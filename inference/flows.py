@@ -45,6 +45,7 @@ tests/inference/test_flow_guides.py.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -227,7 +228,8 @@ class NeuTra:
         else:
             reparam = numpyro.infer.reparam.NeuTraReparam(fitted.guide, fitted.state)
             model = reparam.reparam(program.model)
-        warped = Program(model, program.args, program.kwargs, program.backend, program.device)
+        # the warped program's one latent site is u: the original init does not apply to it
+        warped = dataclasses.replace(program, model=model, init=None, _sites=None)
         # one step's loss is a noisy estimate: average the last hundred
         loss = float(np.mean(fitted.losses[-100:]))
         attrs = {"reparam": self.name, "neutra_guide": self.guide, "neutra_loss": loss}

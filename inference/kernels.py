@@ -10,7 +10,11 @@ The MH, Langevin and SGLD kernels all run on one flat vector x of the program's 
 sites mapped to the unconstrained space, with the potential U(x) = −log p̃(x) that the
 libraries' ``initialize_model`` builds (the log joint plus the log-Jacobians of the
 transforms). The bases below do that set-up and the plumbing that the libraries' MCMC
-drivers expect; the subclasses write only their transition.
+drivers expect; the subclasses write only their transition. Their potentials run with the
+libraries' argument validation off (NumPyro's here, ``tolerant_potential``; Pyro's ``MCMC``
+turns its own off): a proposal that leaves the support or gives a distribution an invalid
+parameter has U = +∞ or NaN, which every kernel's accept step rejects, rather than raising
+the library's ``ValueError``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
+import numpyro
 import numpyro.infer.mcmc
 import numpyro.infer.util
 import pyro.infer.mcmc.mcmc_kernel
@@ -50,6 +55,23 @@ class PyroKernel(Kernel, Protocol):
     """A Pyro kernel of the protocol: ``info`` describes the last transition."""
 
     info: Mapping[str, Any]
+
+
+def tolerant_potential(potential_fn: Callable) -> Callable:
+    """A NumPyro ``potential_fn`` (U = −log p̃) evaluated with NumPyro's validation off.
+
+    Validated, a distribution built from an invalid parameter (an ordered vector that
+    overflowed to inf, a negative scale) raises ``ValueError`` wherever JAX does not trace,
+    as in MALA's step-size search; unvalidated, its log density is −∞ or NaN there, so U is
+    +∞ or NaN and the proposal is rejected (``metropolis.py``), in warm-up as in sampling.
+    Pyro's ``MCMC`` driver already runs every kernel with validation off.
+    """
+
+    def potential(*args: Any, **kwargs: Any) -> Any:
+        with numpyro.validation_enabled(False):
+            return potential_fn(*args, **kwargs)
+
+    return potential
 
 
 # what a Metropolis-type transition publishes, under the same field names in both libraries
@@ -99,7 +121,8 @@ class NumPyroFlatKernel(numpyro.infer.mcmc.MCMCKernel):
             validate_grad=validate_grad,
         )
         z = info.z if init_params is None else init_params
-        return z, potential_gen(*model_args, **(model_kwargs or {})), trace
+        potential_fn = potential_gen(*model_args, **(model_kwargs or {}))
+        return z, tolerant_potential(potential_fn), trace
 
 
 class PyroFlatKernel(pyro.infer.mcmc.mcmc_kernel.MCMCKernel):

@@ -14,7 +14,10 @@ from the warm-up draws. Both use the libraries' own adapters (Stan's windows). S
 kernels (``sgld.py``) subclass these with a decaying η and a fresh minibatch per step.
 
 Each publishes the statistics ``METROPOLIS_STATS`` (``kernels.py``): α of the transition
-as ``acceptance_rate`` (1 unadjusted) and its η as ``step_size``.
+as ``acceptance_rate`` (unadjusted: 1, or 0 where the proposal was rejected) and its η as
+``step_size``. A proposal outside the support or with an invalid parameter has log p = −∞
+or NaN (``kernels.tolerant_potential``): MALA's accept step rejects it, and so does the
+unadjusted step here (``metropolis.keep_finite_*``), in the step-size search as in sampling.
 """
 
 from __future__ import annotations
@@ -30,8 +33,10 @@ from numpyro.infer.hmc_util import HMCAdaptState, warmup_adapter
 from pyro.infer.mcmc.adaptation import WarmupAdapter
 from pyro.ops.integrator import potential_grad
 
+from probgen.inference import langevin
 from probgen.inference.kernels import NumPyroFlatKernel, PyroFlatKernel
-from probgen.inference.langevin import LangevinState, step_jax, step_torch
+from probgen.inference.langevin import LangevinState
+from probgen.inference.metropolis import keep_finite_jax, keep_finite_torch
 from probgen.initialization import init_strategy
 from probgen.programs import Program
 
@@ -54,6 +59,24 @@ def langevin_kernel(
             **options,
         )
     return lambda: NumPyroLangevin(program.model, init_strategy=strategy, **options)
+
+
+def step_jax(key, state: LangevinState, logdensity_and_grad, step_size, inverse_mass, metropolize):
+    """``langevin.step_jax``, whose unadjusted proposal is kept only where log p is finite."""
+    new, accept_prob = langevin.step_jax(
+        key, state, logdensity_and_grad, step_size, inverse_mass, metropolize
+    )
+    return (new, accept_prob) if metropolize else keep_finite_jax(new.logdensity, new, state)
+
+
+def step_torch(
+    state, logdensity_and_grad, step_size, inverse_mass=1.0, metropolize=True, generator=None
+):
+    """``langevin.step_torch``, whose unadjusted proposals are kept only where log p is finite."""
+    new, accept_prob = langevin.step_torch(
+        state, logdensity_and_grad, step_size, inverse_mass, metropolize, generator
+    )
+    return (new, accept_prob) if metropolize else keep_finite_torch(new.logdensity, new, state)
 
 
 class NumPyroLangevinState(NamedTuple):

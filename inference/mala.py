@@ -8,7 +8,7 @@ x' ~ q(· | x) = N(x + η m ⊙ ∇log p(x), 2η diag(m)) and accepts it with pr
 (Roberts & Tweedie, 1996): the metropolized step of ``langevin.py``, run by the kernels of
 ``langevin_kernels.py`` on the program's unconstrained latents. Warm-up adapts η by dual
 averaging towards ``target_accept`` (0.574 is optimal, Roberts & Rosenthal, 1998) and, if
-asked, m from the warm-up draws. The same kernels unadjusted, nothing adapted, are ULA
+asked (the default), m from the warm-up draws. The same kernels unadjusted, nothing adapted, are ULA
 (``ula.py``). Tests: tests/inference/test_langevin.py (no bias on N(0, s²), the coin's
 Beta(8, 4), a correlated Gaussian's covariance, posteriordb means).
 """
@@ -28,14 +28,17 @@ class MALA:
     """Metropolis-adjusted Langevin: x' ~ N(x + η M⁻¹∇log p(x), 2η M⁻¹), MH-corrected.
 
     ``step_size=None`` adapts η during warm-up by dual averaging towards
-    ``target_accept``; a number keeps η fixed. ``adapt_mass`` also adapts a diagonal M⁻¹
-    (the variances of the warm-up draws), as NUTS does. ``jit_compile`` (Pyro programs)
-    compiles the potential with the PyTorch JIT, as Pyro's NUTS option of that name.
+    ``target_accept``; a number keeps η fixed. ``adapt_mass`` (default, as NUTS does) also
+    adapts a diagonal M⁻¹, the variances of the warm-up draws: without it one η serves
+    every coordinate, and the narrowest one sets it (on posteriordb's hmm_example, η ≈ 1e−4
+    and an ESS of 2–4 in 6000 draws of the transition probabilities; with it, η ≈ 0.1).
+    ``jit_compile`` (Pyro programs) compiles the potential with the PyTorch JIT, as Pyro's
+    NUTS option of that name.
     """
 
     step_size: float | None = None
     target_accept: float = 0.574
-    adapt_mass: bool = False
+    adapt_mass: bool = True
     jit_compile: bool = False
     name = "mala"
 

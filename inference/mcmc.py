@@ -28,7 +28,7 @@ from probgen import predictive
 from probgen.errors import ArgumentError
 from probgen.inference.kernels import Kernel, PyroKernel
 from probgen.initialization import init_strategy
-from probgen.programs import Program, as_numpy
+from probgen.programs import Program, as_numpy, rng_guard
 from probgen.results import Posterior
 
 # --- the libraries' NUTS and HMC, with the statistics they publish (kernels.Kernel) -------
@@ -116,8 +116,9 @@ class NUTS:
         hmc = self.name == "hmc"
         if program.backend == "pyro":
             cls = PyroHMC if hmc else PyroNUTS
-            # a known nesting spares Pyro a forward run, which improper priors cannot take
-            nesting = program.max_plate_nesting
+            # Pyro finds the nesting by one prior draw of the program, as raw Pyro does, so
+            # that the draws match its draws; improper priors cannot be drawn: say it
+            nesting = None if program.proper else program.max_plate_nesting
             return lambda: cls(
                 program.model, full_mass=self.dense_mass, max_plate_nesting=nesting, **options
             )
@@ -204,7 +205,14 @@ def _declared(kernel: Any, protocol: type) -> Any:
 
 
 def _run_pyro(program, make_kernel, chains, warmup, draws, seed, progress):
-    pyro.set_rng_seed(seed)
+    with rng_guard():  # seeded for this run only: the user's stream is put back after
+        pyro.set_rng_seed(seed)
+        return _pyro_chains(program, make_kernel, chains, warmup, draws, seed, progress)
+
+
+def _pyro_chains(program, make_kernel, chains, warmup, draws, seed, progress):
+    """The chains one after another, each a ``pyro.infer.MCMC`` run on the global RNG: with
+    one chain, the run that ``pyro.set_rng_seed(seed); MCMC(kernel, ...).run(...)`` makes."""
     per_chain, stats = [], []
     for _ in range(chains):
         record = _PyroStats()

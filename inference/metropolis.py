@@ -8,6 +8,8 @@ MH, log α = log p̃(y) − log p̃(x) + log g(x | y) − log g(y | x); ``mh.py`
 
 and x otherwise: it draws u ~ U(0, 1) and accepts where u < α. A NaN log α (for example
 −∞ − (−∞), or a proposal whose density failed to evaluate) counts as α = 0, a rejection.
+An unadjusted step (ULA, SGLD) has no α; ``keep_finite_*`` rejects only the proposals
+whose log density is −∞ or NaN (outside the support, or an invalid parameter).
 This comparison is BlackJAX's (``jax.random.bernoulli(key, α)``), so a probgen chain and a
 BlackJAX chain from the same key agree draw for draw.
 
@@ -35,10 +37,7 @@ def accept_jax(
     """
     accept_prob = jnp.exp(jnp.minimum(jnp.where(jnp.isnan(log_alpha), -jnp.inf, log_alpha), 0.0))
     accepted = jax.random.uniform(key, jnp.shape(log_alpha)) < accept_prob
-    new = jax.tree.map(
-        lambda y, x: jnp.where(_lift(accepted, jnp.ndim(y)), y, x), proposal, current
-    )
-    return new, accept_prob, accepted
+    return _select_jax(accepted, proposal, current), accept_prob, accepted
 
 
 def accept_torch(
@@ -57,13 +56,44 @@ def accept_torch(
         size=log_alpha.shape, generator=generator, dtype=log_alpha.dtype, device=log_alpha.device
     )
     accepted = u < accept_prob
+    return _select_torch(accepted, proposal, current), accept_prob, accepted
+
+
+def keep_finite_jax(
+    logdensity: jax.Array, proposal: State, current: State
+) -> tuple[State, jax.Array]:
+    """The rule of an unadjusted step (ULA, SGLD): keep ``proposal`` where its
+    ``logdensity`` is finite, else ``current``, so that a proposal outside the support or
+    with an invalid parameter (log p = −∞ or NaN) is rejected. Returns the state and the
+    acceptance (1 or 0), shaped like ``logdensity``."""
+    finite = jnp.isfinite(logdensity)
+    return _select_jax(finite, proposal, current), finite.astype(jnp.result_type(logdensity))
+
+
+def keep_finite_torch(
+    logdensity: torch.Tensor, proposal: State, current: State
+) -> tuple[State, torch.Tensor]:
+    """As ``keep_finite_jax``, in torch: each chain (an entry of ``logdensity``) on its own."""
+    finite = torch.isfinite(logdensity)
+    return _select_torch(finite, proposal, current), finite.to(logdensity.dtype)
+
+
+def _select_jax(accepted: jax.Array, proposal: State, current: State) -> State:
+    """Each field of ``proposal`` where ``accepted``, of ``current`` elsewhere."""
+    return jax.tree.map(
+        lambda y, x: jnp.where(_lift(accepted, jnp.ndim(y)), y, x), proposal, current
+    )
+
+
+def _select_torch(accepted: torch.Tensor, proposal: State, current: State) -> State:
+    """As ``_select_jax``, for a tuple of tensors."""
     masks = {accepted.dim(): accepted}  # ``accepted`` lifted to each field's number of axes
     fields = []
     for y, x in zip(proposal, current, strict=True):
         if y.dim() not in masks:
             masks[y.dim()] = accepted.view(*accepted.shape, *[1] * (y.dim() - accepted.dim()))
         fields.append(torch.where(masks[y.dim()], y, x))
-    return type(current)(*fields), accept_prob, accepted
+    return type(current)(*fields)
 
 
 def _lift(mask: jax.Array, ndim: int) -> jax.Array:

@@ -22,7 +22,8 @@ t counts every transition, warm-up included (t = 0 is the first warm-up step), s
 kept draw k of a run with W warm-up steps was made with η_{W+k}: warm-up is the large-step
 burn-in of the same decaying schedule, not an adaptation phase. The kernels subclass the
 Langevin kernels of ``langevin_kernels.py`` and run the step ``step_jax`` / ``step_torch``
-unadjusted; they report η_t as ``step_size`` and an acceptance rate of 1 per draw.
+unadjusted; they report η_t as ``step_size`` and an acceptance rate of 1 per draw (0 where
+a proposal with log p̂ = −∞ or NaN, outside the support, was rejected).
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ from pyro.infer.autoguide.initialization import InitMessenger
 from pyro.poutine.util import site_is_subsample
 
 from probgen.errors import ArgumentError
-from probgen.inference.langevin import LangevinState, step_jax, step_torch
-from probgen.inference.langevin_kernels import NumPyroLangevin, PyroLangevin
+from probgen.inference.kernels import tolerant_potential
+from probgen.inference.langevin import LangevinState
+from probgen.inference.langevin_kernels import NumPyroLangevin, PyroLangevin, step_jax, step_torch
 from probgen.initialization import init_strategy
 from probgen.programs import Program
 
@@ -117,8 +119,10 @@ class NumPyroSGLD(NumPyroLangevin):
         """x ↦ (log p̂(x), ∇log p̂(x)), the model's subsample plates seeded by ``key``."""
         model = numpyro.handlers.seed(self._model, key)
 
+        potential = tolerant_potential(potential_energy)
+
         def logdensity(flat):
-            return -potential_energy(model, model_args, model_kwargs or {}, unravel(flat))
+            return -potential(model, model_args, model_kwargs or {}, unravel(flat))
 
         return jax.value_and_grad(logdensity)
 

@@ -6,13 +6,15 @@ passed to the program (``pg.mcmc(coin, 10, k=7.0)`` calls ``coin(10, k=7.0)``).
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import os
 from collections.abc import Callable
 from typing import Any
 
 import torch
 
-from probgen.checks import at_least
+from probgen.checks import at_least, fraction, number, positive_float
 from probgen.datasets.base import Dataset
 from probgen.errors import ArgumentError, ModelError
 from probgen.inference import batches as _batches
@@ -25,8 +27,9 @@ from probgen.inference.flows import NeuTra
 from probgen.inference.mcmc import NUTS
 from probgen.inference.objectives import Objective
 from probgen.inference.samplers import Sampler, resolve
+from probgen.initialization import check_init
 from probgen.models.base import GenerativeModel
-from probgen.programs import Backend, Program, check_device, prepare
+from probgen.programs import Backend, Precision, Program, check_device, precision_scope, prepare
 from probgen.results import Posterior, Run, VIResult
 
 
@@ -45,6 +48,7 @@ def mcmc(
     reparam: str | NeuTra | None = None,
     device: str = "cpu",
     backend: Backend | None = None,
+    precision: Precision = "float32",
     **kwargs: Any,
 ) -> Posterior:
     """Sample the posterior p(z | x) ∝ p(x, z) of a Pyro or NumPyro program by MCMC.
@@ -64,46 +68,52 @@ def mcmc(
     N(0, I) where the guide fits (Hoffman et al., 2019); the draws are mapped back to the
     program's sites, and ``attrs["neutra_loss"]`` keeps the guide's final −ELBO. It works
     with "nuts", "hmc", "mala", "ula" and "mh" (see ``probgen.inference.flows``).
-    ``backend`` overrides the detection of the program's library. Returns a ``Posterior``
-    with draws shaped (chains, draws, ...).
+    ``backend`` overrides the detection of the program's library. ``precision="float64"``
+    runs the call (data, sampler, draws) in double precision on either library, for stiff
+    posteriors, and restores torch's default dtype and JAX's ``jax_enable_x64`` afterwards;
+    "float32" keeps the libraries' settings. Returns a ``Posterior`` with draws shaped
+    (chains, draws, ...).
     """
     at_least("chains", chains, 1)
     at_least("warmup", warmup, 0)
     at_least("draws", draws, 1)
-    if target_accept is not None and not 0 < target_accept < 1:
-        raise ArgumentError(f"target_accept must lie in (0, 1), got {target_accept}")
+    at_least("seed", seed, 0)
+    if target_accept is not None:
+        fraction("target_accept", target_accept)
     spec = resolve(sampler, dense_mass=dense_mass, target_accept=target_accept)
-    program = _bind(model, args, kwargs, backend, device)
-    if isinstance(spec, NUTS):
-        _continuous_latents(program, spec.name)
-    neutra = _flows.neutra(reparam, program, spec, init)
-    if neutra is not None:
-        steps, particles = neutra.budget(program.backend)
-        guide = _svi.make_guide(program, neutra.guide)
-        elbo = _svi.make_elbo(program, "trace", particles, 0.0)
-        fitted = _svi.run(
+    with precision_scope(precision):
+        program = _bind(model, args, kwargs, backend, device, init, mcmc, precision)
+        _latents(program)
+        if isinstance(spec, NUTS):
+            _continuous_latents(program, spec.name)
+        neutra = _flows.neutra(reparam, program, spec, init)
+        if neutra is not None:
+            steps, particles = neutra.budget(program.backend)
+            guide = _svi.make_guide(program, neutra.guide)
+            elbo = _svi.make_elbo(program, "trace", particles, 0.0)
+            fitted = _svi.run(
+                program,
+                guide,
+                elbo,
+                steps=steps,
+                lr=neutra.lr,
+                lr_decay=neutra.lr_decay,
+                seed=seed,
+                progress=progress,
+            )
+            warped = neutra.warp(fitted)
+            program = warped.program
+        posterior = _mcmc.run(
             program,
-            guide,
-            elbo,
-            steps=steps,
-            lr=neutra.lr,
-            lr_decay=neutra.lr_decay,
+            spec.kernel(program, init),
+            chains=chains,
+            warmup=warmup,
+            draws=draws,
             seed=seed,
             progress=progress,
+            sampler=spec.name,
         )
-        warped = neutra.warp(fitted)
-        program = warped.program
-    posterior = _mcmc.run(
-        program,
-        spec.kernel(program, init),
-        chains=chains,
-        warmup=warmup,
-        draws=draws,
-        seed=seed,
-        progress=progress,
-        sampler=spec.name,
-    )
-    return posterior if neutra is None else warped.posterior(posterior)
+        return posterior if neutra is None else warped.posterior(posterior)
 
 
 def svi(
@@ -120,6 +130,7 @@ def svi(
     progress: bool = True,
     device: str = "cpu",
     backend: Backend | None = None,
+    precision: Precision = "float32",
     **kwargs: Any,
 ) -> VIResult:
     """Fit a variational guide q(z) to a Pyro or NumPyro program by maximising the ELBO.
@@ -134,28 +145,32 @@ def svi(
     with ``alpha`` and ``particles`` (α = 0 gives the IWAE bound). Adam with learning
     rate ``lr`` takes ``steps`` steps; the rate decays geometrically to ``lr · lr_decay``
     at the last step (decay helps a MAP on a non-smooth density, e.g. a Laplace prior,
-    settle). A NaN loss stops the run with ``TrainingError``.
+    settle). A NaN loss stops the run with ``TrainingError``. ``precision`` is as in
+    ``mcmc``: "float64" fits in double precision and restores the caller's settings.
     """
     at_least("steps", steps, 1)
     at_least("particles", particles, 1)
-    if not lr > 0:
-        raise ArgumentError(f"lr must be positive, got {lr}")
-    if not 0 < lr_decay <= 1:
-        raise ArgumentError(f"lr_decay must lie in (0, 1], got {lr_decay}")
-    program = _bind(model, args, kwargs, backend, device)
-    fitted_guide = _svi.make_guide(program, guide)
-    loss = _svi.make_elbo(program, elbo, particles, alpha)
-    return _svi.run(
-        program,
-        fitted_guide,
-        loss,
-        steps=steps,
-        lr=lr,
-        lr_decay=lr_decay,
-        seed=seed,
-        progress=progress,
-        laplace=guide == "laplace" and program.backend == "pyro",
-    )
+    at_least("seed", seed, 0)
+    positive_float("lr", lr)
+    fraction("lr_decay", lr_decay, one=True)
+    number("alpha", alpha)
+    with precision_scope(precision):
+        program = _bind(model, args, kwargs, backend, device, None, svi, precision)
+        if isinstance(guide, str):  # a guide function may fit the model's params alone
+            _latents(program)
+        fitted_guide = _svi.make_guide(program, guide)
+        loss = _svi.make_elbo(program, elbo, particles, alpha)
+        return _svi.run(
+            program,
+            fitted_guide,
+            loss,
+            steps=steps,
+            lr=lr,
+            lr_decay=lr_decay,
+            seed=seed,
+            progress=progress,
+            laplace=guide == "laplace" and program.backend == "pyro",
+        )
 
 
 def fit(
@@ -225,10 +240,9 @@ def fit(
     at_least("steps", steps, 1)
     at_least("batch_size", batch_size, 1)
     at_least("seed", seed, 0)
-    if not lr > 0:
-        raise ArgumentError(f"lr must be positive, got {lr}")
-    if clip_norm is not None and not clip_norm > 0:
-        raise ArgumentError(f"clip_norm must be positive (or None), got {clip_norm}")
+    positive_float("lr", lr)
+    if clip_norm is not None:
+        positive_float("clip_norm", clip_norm)
     if checkpoint_every is not None:
         at_least("checkpoint_every", checkpoint_every, 1)
         if checkpoint is None:
@@ -255,10 +269,50 @@ def fit(
     )
 
 
-def _bind(model, args, kwargs, backend, device) -> Program:
-    program = prepare(model, args, kwargs, backend=backend, device=device)
+def _bind(model, args, kwargs, backend, device, init, entry, precision) -> Program:
+    """The program bound to its data, after checking the keywords it gets from ``entry``
+    (``mcmc`` or ``svi``), its data and a dict ``init``."""
+    _program_keywords(model, kwargs, entry)
+    program = prepare(
+        model, args, kwargs, backend=backend, device=device, init=init, precision=precision
+    )
     program.check_data()
+    if isinstance(init, dict):
+        check_init(program, init)
     return program
+
+
+def _program_keywords(model: Callable, kwargs: dict[str, Any], entry: Callable) -> None:
+    """Refuse a keyword that is neither an option of ``entry`` nor a parameter of
+    ``model`` (a misspelt option), suggesting the nearest name; a program that takes
+    ``**kwargs`` accepts any."""
+    try:
+        parameters = inspect.signature(model).parameters
+    except (TypeError, ValueError):  # no signature to read: the program will say
+        return
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return
+    named = [k for k, p in parameters.items() if p.kind is not p.VAR_POSITIONAL]
+    options = [
+        k for k, p in inspect.signature(entry).parameters.items() if p.kind is p.KEYWORD_ONLY
+    ]
+    for key in kwargs:
+        if key not in named:
+            near = difflib.get_close_matches(key, options + named, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            raise ArgumentError(
+                f"{key!r} is neither a pg.{entry.__name__} option nor a parameter of "
+                f"{getattr(model, '__name__', type(model).__name__)}"
+                f"{inspect.signature(model)}{hint}"
+            )
+
+
+def _latents(program: Program) -> None:
+    if not program.site_names("latent"):
+        raise ModelError(
+            f"{program.name} has no latent sample site, only observed ones: there is "
+            "nothing to infer. Give it a prior (a pyro.sample or numpyro.sample without obs=)."
+        )
 
 
 def _continuous_latents(program: Program, sampler: str) -> None:
@@ -268,4 +322,3 @@ def _continuous_latents(program: Program, sampler: str) -> None:
             "needs continuous ones: sum it out by marking the sample statement with "
             "infer={'enumerate': 'parallel'}, or integrate it out by hand"
         )
-

@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from numbers import Integral
+from numbers import Integral, Real
 
 import torch
 
 from probgen.errors import ArgumentError, DataError
 
+# the largest count or seed: JAX indexes and seeds with 32-bit integers by default
+LARGEST = 2**31 - 1
+
 
 def at_least(name: str, value: int, minimum: int) -> int:
-    """``value`` as an int ≥ ``minimum`` (a Python or NumPy integer, not a bool), or an
-    ``ArgumentError`` naming ``name``."""
+    """``value`` as an int in [``minimum``, 2³¹ − 1] (a Python or NumPy integer, not a
+    bool), or an ``ArgumentError`` naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
         raise ArgumentError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
+    if value > LARGEST:
+        raise ArgumentError(f"{name} must be at most 2**31 - 1 = {LARGEST}, got {value!r}")
     return int(value)
 
 
@@ -29,17 +34,37 @@ def positive_int(name: str, value: int) -> int:
     return at_least(name, value, 1)
 
 
+def _real(value: object) -> bool:
+    # a bool is an int to Python, and a string compares with nothing: neither is a number
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def number(name: str, value: float) -> float:
+    """``value`` as a finite float (a Python or NumPy real, not a bool or a string), or an
+    ``ArgumentError`` naming ``name``."""
+    if not _real(value):
+        raise ArgumentError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
 def positive_float(name: str, value: float) -> float:
     """``value`` as a finite float > 0, or an ``ArgumentError`` naming ``name``."""
-    if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-        raise ArgumentError(f"{name} must be a positive finite number, got {value!r}")
+    if not _real(value) or value <= 0:
+        raise ArgumentError(f"{name} must be positive (a finite number), got {value!r}")
     return float(value)
 
 
 def non_negative_float(name: str, value: float) -> float:
     """``value`` as a finite float ≥ 0, or an ``ArgumentError`` naming ``name``."""
-    if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+    if not _real(value) or value < 0:
         raise ArgumentError(f"{name} must be a finite number ≥ 0, got {value!r}")
+    return float(value)
+
+
+def fraction(name: str, value: float, *, one: bool = False) -> float:
+    """``value`` as a float in (0, 1), or in (0, 1] with ``one``, or an ``ArgumentError``."""
+    if not _real(value) or not (0 < value < 1 or (one and value == 1)):
+        raise ArgumentError(f"{name} must lie in (0, 1{']' if one else ')'}, got {value!r}")
     return float(value)
 
 

@@ -15,6 +15,8 @@ import numpy as np
 import numpyro.infer.initialization as numpyro_init
 import pyro.infer.autoguide.initialization as pyro_init
 import torch
+from numpyro.handlers import seed, substitute
+from pyro.infer.autoguide.initialization import InitMessenger
 from torch.distributions import transform_to
 
 from probgen.errors import ArgumentError
@@ -48,6 +50,48 @@ def init_strategy(
             f"init must be a dict of site values or one of {STRATEGIES}, got {init!r}"
         )
     return _improper_safe(strategy) if backend == "pyro" else strategy
+
+
+class _Checked(Exception):
+    """Stops the checking run once every site of ``init`` has been reached."""
+
+
+def check_init(program: Any, init: dict[str, Any]) -> None:
+    """Raise ``ArgumentError`` naming the first site of ``init`` that is not a latent site
+    of ``program`` (a ``programs.Program``, which imports this module), or whose value
+    lies outside its distribution's support.
+
+    The program runs once, eagerly, up to the last site that ``init`` names, with ``init``'s
+    values and the uniform init elsewhere, so that a support that depends on another
+    site's value is read at ``init``'s point; torch's random state is restored after it.
+    """
+    strategy = init_strategy(program.backend, init, program.site_names("latent"))
+    left = set(init)
+
+    def checked(site: dict) -> Any:
+        value = strategy(site)
+        name = site["name"]
+        if site["type"] == "sample" and name in left:
+            support = site["fn"].support
+            if not bool(support.check(value).all()):
+                raise ArgumentError(
+                    f"init value {init[name]!r} of site {name!r} lies outside the site's "
+                    f"support, {support}: pass a value inside it, or leave {name!r} out of init"
+                )
+            left.discard(name)
+            if not left:
+                raise _Checked
+        return value
+
+    try:
+        if program.backend == "pyro":
+            with torch.random.fork_rng(), InitMessenger(checked):
+                program.model(*program.args, **program.kwargs)
+        else:
+            with substitute(substitute_fn=checked), seed(rng_seed=0):
+                program.model(*program.args, **program.kwargs)
+    except _Checked:
+        pass
 
 
 def _improper_safe(strategy: Callable) -> Callable:

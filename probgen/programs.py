@@ -2,13 +2,17 @@
 
 probgen adds no modelling language. It finds out which library a model function uses by
 running it up to its first sample statement, converts the user's data to that library's
-array type, and reads the program's sites from one trace.
+array type, and reads the program's sites from one trace. Before inference, ``check_data``
+refuses unusable data: NaN or inf in an argument or in an observed value computed from the
+arguments alone, and arguments whose shapes the program cannot combine. probgen's own runs
+of a program leave the global random state as they found it (``rng_guard``).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+import inspect
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -19,13 +23,14 @@ import numpyro
 import numpyro.handlers
 import pyro
 import pyro.poutine
+import pyro.util
 import torch
 from numpyro.primitives import Messenger as NumPyroMessenger
 from pyro.infer.autoguide.initialization import InitMessenger
 from pyro.poutine.messenger import Messenger as PyroMessenger
 from pyro.poutine.util import site_is_subsample
 
-from probgen.errors import ArgumentError, DataError, ModelError
+from probgen.errors import ArgumentError, DataError, ModelError, ProbgenError
 from probgen.initialization import init_strategy
 
 Backend = Literal["pyro", "numpyro"]
@@ -48,6 +53,21 @@ class _NumPyroProbe(NumPyroMessenger):
             raise _FirstSample("numpyro")
 
 
+@contextlib.contextmanager
+def rng_guard() -> Iterator[None]:
+    """Run a block, then put back the global random states that it may have drawn from
+    (torch's, CUDA's where initialised, Python's and NumPy's, as ``pyro.util`` saves them),
+    so that probgen's own runs of a program leave the user's random stream untouched."""
+    state = pyro.util.get_rng_state()
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+    try:
+        yield
+    finally:
+        pyro.util.set_rng_state(state)
+        if cuda is not None:
+            torch.cuda.set_rng_state_all(cuda)
+
+
 def detect_backend(model: Callable, args: tuple, kwargs: Mapping[str, Any]) -> Backend:
     """Run ``model`` until its first ``sample`` statement and report whose it was.
 
@@ -55,7 +75,7 @@ def detect_backend(model: Callable, args: tuple, kwargs: Mapping[str, Any]) -> B
     site, so the detection costs one partial call and never samples anything.
     """
     try:
-        with _PyroProbe(), _NumPyroProbe():
+        with rng_guard(), _PyroProbe(), _NumPyroProbe():
             model(*args, **kwargs)
     except _FirstSample as found:
         return found.backend
@@ -70,43 +90,85 @@ def detect_backend(model: Callable, args: tuple, kwargs: Mapping[str, Any]) -> B
     )
 
 
-def to_backend(value: Any, backend: Backend, device: str = "cpu") -> Any:
+Precision = Literal["float32", "float64"]
+PRECISIONS: tuple[Precision, ...] = ("float32", "float64")
+
+
+@contextlib.contextmanager
+def precision_scope(precision: Precision) -> Iterator[None]:
+    """Run a block in ``precision``, then restore the caller's settings (also on error).
+
+    "float64" sets torch's default dtype to float64 and turns on JAX's 64-bit types with
+    JAX's own context, ``jax.enable_x64``. "float32" changes nothing: it runs at the
+    libraries' current settings, float32 unless the caller changed them.
+    """
+    if precision not in PRECISIONS:
+        raise ArgumentError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "float32":
+        yield
+        return
+    dtype = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        with jax.enable_x64(True):
+            yield
+    finally:
+        torch.set_default_dtype(dtype)
+
+
+def to_backend(
+    value: Any, backend: Backend, device: str = "cpu", precision: Precision = "float32"
+) -> Any:
     """Convert one data argument to ``backend``'s array type.
 
     Floating data become ``torch.get_default_dtype()`` tensors for Pyro (so they mix
     with the model's parameters) and JAX arrays for NumPyro, where Python floats pass
     through. Python ints and bools, strings and None pass through: they are sizes and
-    flags, not data.
+    flags, not data. With ``precision="float64"`` (inside ``precision_scope("float64")``,
+    without which JAX cannot hold float64) every floating array and tensor becomes float64.
     """
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, Mapping):
-        return {k: to_backend(v, backend, device) for k, v in value.items()}
+        return {k: to_backend(v, backend, device, precision) for k, v in value.items()}
+    wide = precision == "float64"
     if backend == "pyro":
         if isinstance(value, torch.Tensor):
-            return value.to(device)
+            dtype = torch.float64 if wide and value.is_floating_point() else value.dtype
+            return value.to(device=device, dtype=dtype)
         array = np.asarray(value)
         if array.dtype == object:
             return value
         if np.issubdtype(array.dtype, np.floating):
             return torch.as_tensor(array, dtype=torch.get_default_dtype(), device=device)
         return torch.as_tensor(array, device=device)
-    if isinstance(value, float | jax.Array):
+    if isinstance(value, float) or (isinstance(value, jax.Array) and not wide):
         return value
     array = as_numpy(value)
+    if array.dtype == object:
+        return value
+    if wide and np.issubdtype(array.dtype, np.floating):
+        array = array.astype(np.float64)
     # a JAX array, unlike numpy's, can be indexed by traced minibatch indices
-    return value if array.dtype == object else jnp.asarray(array)
+    return jnp.asarray(array)
 
 
 @dataclass(frozen=True)
 class Site:
-    """One sample or deterministic site of a program, read from a trace."""
+    """One sample or deterministic site of a program, read from a trace.
+
+    ``from_latents``: an observed value that the program computes from latent values (a
+    residual ``obs=y − f(θ)``), which is not data. ``improper``: a latent site whose prior
+    cannot be sampled (``ImproperUniform``).
+    """
 
     name: str
     kind: Literal["latent", "observed", "deterministic"]
     value: np.ndarray
     discrete: bool = False
     enumerated: bool = False
+    from_latents: bool = False
+    improper: bool = False
 
     @property
     def observed(self) -> bool:
@@ -122,6 +184,8 @@ class Program:
     kwargs: dict[str, Any]
     backend: Backend
     device: str = "cpu"
+    init: str | dict[str, Any] | None = None
+    precision: Precision = "float32"
     _sites: dict[str, Site] | None = field(default=None, repr=False)
     _plate_nesting: int = field(default=0, repr=False)
     _subsampled: bool = field(default=False, repr=False)
@@ -131,7 +195,14 @@ class Program:
         return _name(self.model)
 
     def sites(self) -> dict[str, Site]:
-        """The program's sample sites from one trace (prior draws for the latents)."""
+        """The program's sample sites from one trace, its latents at the starting point of
+        ``init`` (probgen's default: uniform in (−2, 2) of the unconstrained space).
+
+        The trace runs with the libraries' validation off, so a starting point where the
+        program's parameters are invalid does not stop it, and leaves the global random
+        state as it was. A program that fails on its arguments raises ``DataError`` (or
+        ``ModelError``) naming the site where it failed and the arguments' shapes.
+        """
         if self._sites is None:
             self._sites, self._plate_nesting, self._subsampled = _trace_sites(self)
         return self._sites
@@ -147,6 +218,11 @@ class Program:
         """Whether a plate of the program draws a minibatch (``subsample_size`` < size)."""
         self.sites()
         return self._subsampled
+
+    def scope(self) -> contextlib.AbstractContextManager:
+        """The precision the program was bound in (``precision_scope``): every later run of
+        it (predictions, likelihoods, a guide's draws) enters it again."""
+        return precision_scope(self.precision)
 
     def torch_device(self) -> contextlib.AbstractContextManager:
         """Torch's default-device context for a GPU program; none on the CPU, where it
@@ -166,6 +242,11 @@ class Program:
         ]
 
     @property
+    def proper(self) -> bool:
+        """Whether every latent site's prior can be sampled (no improper prior)."""
+        return not any(s.improper for s in self.sites().values())
+
+    @property
     def enumerated(self) -> bool:
         """Whether the program sums a discrete latent site out by enumeration."""
         return any(s.enumerated for s in self.sites().values())
@@ -174,14 +255,20 @@ class Program:
         return {s.name: s.value for s in self.sites().values() if s.observed}
 
     def check_data(self) -> None:
-        """Raise ``DataError`` naming the first observed site with NaN or inf values."""
+        """Raise ``DataError`` naming the first observed site, then the first argument, with
+        NaN or inf values, or the site where the program cannot combine its arguments.
+
+        Only data count: the arguments, and observed values computed from them alone. An
+        observed value computed from latent values (``obs=y − f(θ)``) depends on where the
+        sampler starts, and is left to the sampler.
+        """
         for site in self.sites().values():
-            if site.observed and not np.all(np.isfinite(site.value)):
-                bad = int(np.size(site.value) - np.isfinite(site.value).sum())
+            if site.observed and not site.from_latents and (bad := _non_finite(site.value)):
                 raise DataError(
                     f"observed site {site.name!r} has {bad} NaN or inf value(s); drop or "
                     "impute them (or mask them with a mask= argument) before fitting."
                 )
+        _check_arguments(self)
 
 
 def prepare(
@@ -190,8 +277,13 @@ def prepare(
     kwargs: Mapping[str, Any],
     backend: Backend | None = None,
     device: str = "cpu",
+    init: str | dict[str, Any] | None = None,
+    precision: Precision = "float32",
 ) -> Program:
-    """Bind ``model`` to its data: pick the backend, convert the data, check the device."""
+    """Bind ``model`` to its data: pick the backend, convert the data, check the device.
+
+    ``init`` (see ``initialization.init_strategy``) is where the program's trace puts its
+    latent sites. ``precision`` is ``to_backend``'s: call under ``precision_scope``."""
     if not callable(model):
         raise ArgumentError(f"model must be a callable program, got {type(model).__name__}")
     if backend is None:
@@ -199,9 +291,9 @@ def prepare(
     elif backend not in BACKENDS:
         raise ArgumentError(f"backend must be 'pyro' or 'numpyro', got {backend!r}")
     device = check_device(device, backend)
-    args = tuple(to_backend(a, backend, device) for a in args)
-    kwargs = {k: to_backend(v, backend, device) for k, v in kwargs.items()}
-    return Program(model, args, kwargs, backend, device)
+    args = tuple(to_backend(a, backend, device, precision) for a in args)
+    kwargs = {k: to_backend(v, backend, device, precision) for k, v in kwargs.items()}
+    return Program(model, args, kwargs, backend, device, init, precision)
 
 
 def check_device(device: str | torch.device, backend: Backend) -> str:
@@ -228,20 +320,42 @@ def as_numpy(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
+class _PyroWatch(PyroMessenger):
+    """Makes each continuous latent value an autograd leaf, so that a value computed from
+    one carries a gradient, and keeps the name of the last sample site run."""
+
+    last: str | None = None
+
+    def _pyro_post_sample(self, msg):
+        value = msg["value"]
+        if not msg["is_observed"] and torch.is_tensor(value) and value.is_floating_point():
+            msg["value"] = value.detach().requires_grad_()
+        self.last = msg["name"]
+
+
+class _NumPyroWatch(NumPyroMessenger):
+    """Adds 0·x to each continuous latent value, x being the input of a ``jax.jvp``, so that
+    a value computed from one is a JVP tracer, and keeps the name of the last sample site."""
+
+    def __init__(self, x: jax.Array):
+        super().__init__()
+        self.x, self.last = x, None
+
+    def postprocess_message(self, msg):
+        if msg["type"] != "sample":
+            return
+        value = msg["value"]
+        if not msg["is_observed"] and jnp.issubdtype(jnp.result_type(value), jnp.floating):
+            msg["value"] = value + (0 * self.x).astype(jnp.result_type(value))
+        self.last = msg["name"]
+
+
 def _trace_sites(program: Program) -> tuple[dict[str, Site], int, bool]:
     # latent values come from the init strategy, which also handles improper priors
-    init = init_strategy(program.backend)
-    if program.backend == "pyro":
-        with pyro.poutine.trace() as tracer, InitMessenger(init):
-            program.model(*program.args, **program.kwargs)
-        nodes = tracer.get_trace().nodes
-    else:
-        with (
-            numpyro.handlers.trace() as nodes,
-            numpyro.handlers.substitute(substitute_fn=init),
-            numpyro.handlers.seed(rng_seed=0),
-        ):
-            program.model(*program.args, **program.kwargs)
+    init = init_strategy(program.backend, program.init)
+    run = _trace_pyro if program.backend == "pyro" else _trace_numpyro
+    with rng_guard():
+        nodes, values, from_latents, improper = run(program, init)
     sites, nesting, subsampled = {}, 0, False
     for name, node in nodes.items():
         infer = node.get("infer") or {}
@@ -249,10 +363,9 @@ def _trace_sites(program: Program) -> tuple[dict[str, Site], int, bool]:
         for frame in node.get("cond_indep_stack", ()):
             if frame.dim is not None:
                 nesting = max(nesting, -frame.dim)
-        value = as_numpy(node["value"])
         # Pyro records pyro.deterministic as an observed sample site marked in ``infer``
         if node["type"] == "deterministic" or infer.get("_deterministic"):
-            sites[name] = Site(name, "deterministic", value)
+            sites[name] = Site(name, "deterministic", values[name])
         # plates' subsample sites and factor statements are bookkeeping, not sites
         elif node["type"] == "sample" and not (
             site_is_subsample(node) or infer.get("is_auxiliary")
@@ -260,11 +373,184 @@ def _trace_sites(program: Program) -> tuple[dict[str, Site], int, bool]:
             sites[name] = Site(
                 name,
                 "observed" if node["is_observed"] else "latent",
-                value,
+                values[name],
                 discrete=bool(node["fn"].support.is_discrete),
                 enumerated=infer.get("enumerate") == "parallel",
+                from_latents=from_latents[name],
+                improper=name in improper,
             )
     return sites, nesting, subsampled
+
+
+def _trace_pyro(program: Program, init: Callable):
+    """The program's trace nodes, the values of its sites, whether each value depends on
+    the latents, and the latent sites whose prior cannot be sampled."""
+    watch = _PyroWatch()
+    with (
+        pyro.validation_enabled(False),
+        watch,
+        pyro.poutine.trace() as tracer,
+        InitMessenger(init),
+    ):
+        _call(program, watch)
+        nodes = tracer.get_trace().nodes
+        _check_log_probs(program, nodes)
+    values = {k: as_numpy(v["value"]) for k, v in _valued(nodes).items()}
+    return nodes, values, *_dependence(nodes, lambda v: torch.is_tensor(v) and v.requires_grad)
+
+
+def _trace_numpyro(program: Program, init: Callable):
+    """As ``_trace_pyro``, for a NumPyro program: the trace runs inside ``jax.jvp``, where
+    only values computed from the latents become tracers."""
+    found = []
+
+    def run(x):
+        watch = _NumPyroWatch(x)
+        with (
+            numpyro.validation_enabled(False),
+            watch,
+            numpyro.handlers.trace() as nodes,
+            numpyro.handlers.substitute(substitute_fn=init),
+            numpyro.handlers.seed(rng_seed=0),
+        ):
+            _call(program, watch)
+            _check_log_probs(program, nodes)
+        found.extend([nodes, *_dependence(nodes, lambda v: isinstance(v, jax.core.Tracer))])
+        return {k: v["value"] for k, v in _valued(nodes).items()}
+
+    values, _ = jax.jvp(run, (jnp.zeros(()),), (jnp.ones(()),))
+    nodes, from_latents, improper = found
+    return nodes, {k: as_numpy(v) for k, v in values.items()}, from_latents, improper
+
+
+def _valued(nodes: Mapping[str, dict]) -> dict[str, dict]:
+    return {k: v for k, v in nodes.items() if v["type"] in ("sample", "deterministic")}
+
+
+def _dependence(nodes: Mapping[str, dict], tracked: Callable) -> tuple[dict[str, bool], set[str]]:
+    """Which site values depend on the latents (``tracked(value)``), and which latent sites
+    have a prior that cannot be sampled."""
+    valued = _valued(nodes)
+    improper = {
+        k
+        for k, v in valued.items()
+        if v["type"] == "sample"
+        and not (v["is_observed"] or site_is_subsample(v))
+        and _improper(v["fn"])
+    }
+    return {k: tracked(v["value"]) for k, v in valued.items()}, improper
+
+
+def _call(program: Program, watch: _PyroWatch | _NumPyroWatch) -> None:
+    """Run the program; an error it raises becomes a probgen error naming where it failed."""
+    try:
+        program.model(*program.args, **program.kwargs)
+    except ProbgenError:
+        raise
+    except Exception as exc:
+        where = (
+            f"after its sample site {watch.last!r}"
+            if watch.last
+            else "before its first sample site"
+        )
+        raise _failure(program, where, exc) from exc
+
+
+def _check_log_probs(program: Program, nodes: dict[str, dict]) -> None:
+    """Evaluate each sample site's log density at its value, naming the site that fails:
+    where an observed value's shape does not fit its distribution's."""
+    for name, node in nodes.items():
+        if node["type"] != "sample" or site_is_subsample(node):
+            continue
+        try:
+            node["fn"].log_prob(node["value"])
+        except NotImplementedError:
+            continue  # a distribution without a density: the sampler will say so
+        except Exception as exc:
+            raise _failure(program, f"at its sample site {name!r}", exc) from exc
+
+
+def _failure(program: Program, where: str, exc: Exception) -> ProbgenError:
+    """The error for a program that fails on its arguments: ``DataError`` for the shape and
+    value errors of the array libraries, ``ModelError`` for any other."""
+    _check_arguments(program)  # a NaN argument is the likelier cause: name it
+    shapes = ", ".join(f"{k}: {s}" for k, s in _argument_shapes(program).items()) or "none"
+    cls = (
+        DataError
+        if isinstance(exc, ValueError | RuntimeError | TypeError | IndexError)
+        else ModelError
+    )
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return cls(
+        f"{program.name} fails {where} on these arguments ({type(exc).__name__}: {first}); "
+        f"the arguments' shapes are {shapes}: check that they agree with each other and "
+        "with the program's plates."
+    )
+
+
+def _improper(fn: Any) -> bool:
+    """Whether the distribution cannot be sampled (an improper prior)."""
+    try:
+        if isinstance(fn, torch.distributions.Distribution):
+            fn.sample()
+        else:
+            fn.sample(jax.random.PRNGKey(0))
+    except NotImplementedError:
+        return True
+    return False
+
+
+def _arguments(program: Program) -> dict[str, Any]:
+    """The program's arguments by parameter name (``argument i`` where it has none);
+    entries of a dict argument are named ``name['key']``."""
+    try:
+        bound = inspect.signature(program.model).bind(*program.args, **program.kwargs)
+        named = dict(bound.arguments)
+        for name, param in inspect.signature(program.model).parameters.items():
+            if param.kind is param.VAR_POSITIONAL and name in named:
+                named.update({f"{name}[{i}]": v for i, v in enumerate(named.pop(name))})
+            elif param.kind is param.VAR_KEYWORD and name in named:
+                named.update(named.pop(name))
+    except (TypeError, ValueError):  # no signature, or one the call does not fit
+        named = {f"argument {i}": v for i, v in enumerate(program.args)} | program.kwargs
+    flat = {}
+    for name, value in named.items():
+        if isinstance(value, Mapping):
+            flat.update({f"{name}[{k!r}]": v for k, v in value.items()})
+        else:
+            flat[name] = value
+    return flat
+
+
+def _argument_shapes(program: Program) -> dict[str, tuple[int, ...]]:
+    return {
+        name: tuple(np.shape(value))
+        for name, value in _arguments(program).items()
+        if isinstance(value, torch.Tensor | jax.Array | np.ndarray)
+    }
+
+
+def _check_arguments(program: Program) -> None:
+    """Raise ``DataError`` naming the first argument with NaN or inf values."""
+    for name, value in _arguments(program).items():
+        if bad := _non_finite(value):
+            raise DataError(
+                f"argument {name!r} has {bad} NaN or inf value(s); drop or impute them "
+                "before fitting."
+            )
+
+
+def _non_finite(value: Any) -> int:
+    """How many NaN or inf entries a floating array or number holds (0 for anything else)."""
+    if isinstance(value, bool | int | str) or value is None:
+        return 0
+    try:
+        array = as_numpy(value)
+    except (TypeError, ValueError, RuntimeError):
+        return 0
+    if not np.issubdtype(array.dtype, np.inexact):
+        return 0
+    return int(np.size(array) - np.isfinite(array).sum())
 
 
 def _subsamples(node: dict) -> bool:

@@ -7,6 +7,7 @@ name their posterior in ``POSTERIORDB``.
 
 from probgen.models.bayes import (
     ark,
+    arma11,
     coin,
     eight_schools_centered,
     eight_schools_noncentered,
@@ -22,6 +23,7 @@ from probgen.models.bayes import (
 
 __all__ = [
     "ark",
+    "arma11",
     "coin",
     "eight_schools_centered",
     "eight_schools_noncentered",

@@ -6,6 +6,7 @@ import numpyro.distributions as ndist
 import pyro
 import pyro.distributions as dist
 import pytest
+import torch
 
 import probgen as pg
 from probgen.models import registry
@@ -111,3 +112,75 @@ def test_sampler_objects_and_settings():
 def test_sampler_name_without_its_required_setting(name, needs):
     with pytest.raises(pg.ArgumentError, match=f"needs \\['{needs}'\\]"):
         pg.mcmc(registry.get("coin").numpyro, 10, k=7.0, sampler=name)
+
+
+def test_string_data_names_the_site(coin):
+    with pytest.raises(pg.DataError, match="site 'k'"):
+        pg.mcmc(coin, 10, k="seven", progress=False)
+
+
+@pytest.mark.parametrize(
+    "entry, option, value",
+    [
+        ("mcmc", "seed", "0"),
+        ("mcmc", "chains", True),
+        ("mcmc", "target_accept", "high"),
+        ("svi", "lr", "fast"),
+        ("svi", "lr_decay", "slow"),
+        ("svi", "alpha", "zero"),
+        ("svi", "particles", True),
+        ("svi", "seed", 1.5),
+    ],
+)
+def test_numeric_options_refuse_strings_and_bools(entry, option, value):
+    with pytest.raises(pg.ArgumentError, match=f"^{option} must"):
+        getattr(pg, entry)(registry.get("coin").numpyro, 10, k=7.0, **{option: value})
+
+
+@pytest.mark.parametrize("option, value", [("lr", "fast"), ("clip_norm", "big"), ("seed", True)])
+def test_fit_numeric_options_refuse_strings_and_bools(option, value):
+    from probgen.models import VectorRealNVP
+
+    with pytest.raises(pg.ArgumentError, match=f"^{option} must"):
+        pg.fit(VectorRealNVP((2,)), torch.zeros(4, 2), steps=1, **{option: value})
+
+
+def test_misspelt_option_is_named_with_the_nearest_option(coin):
+    with pytest.raises(
+        pg.ArgumentError,
+        match=r"'chain' is neither a pg.mcmc option nor a "
+        r"parameter of \w+\(n.*did you mean 'chains'",
+    ):
+        pg.mcmc(coin, 10, k=7.0, chain=2)
+    with pytest.raises(pg.ArgumentError, match=r"'step' is neither a pg.svi option.*'steps'"):
+        pg.svi(coin, 10, k=7.0, step=10)
+
+
+def test_program_with_var_keywords_takes_any_keyword():
+    def model(n, **extras):
+        theta = pyro.sample("theta", dist.Beta(1.0, 1.0))
+        pyro.sample("k", dist.Binomial(n, theta), obs=extras["heads"])
+
+    post = pg.mcmc(model, 10, heads=7.0, chains=1, warmup=10, draws=10, progress=False)
+    assert post.samples["theta"].shape == (1, 10)
+
+
+def test_program_without_latent_sites_is_refused():
+    def pyro_model(y):
+        pyro.sample("y", dist.Normal(0.0, 1.0), obs=y)
+
+    def numpyro_model(y):
+        numpyro.sample("y", ndist.Normal(0.0, 1.0), obs=y)
+
+    for model in (pyro_model, numpyro_model):
+        with pytest.raises(pg.ModelError, match=f"{model.__name__} has no latent.*nothing"):
+            pg.mcmc(model, np.zeros(3), progress=False)
+        with pytest.raises(pg.ModelError, match=f"{model.__name__} has no latent"):
+            pg.svi(model, np.zeros(3), progress=False)
+
+
+def test_init_outside_the_support_names_the_site_and_support(coin):
+    with pytest.raises(pg.ArgumentError, match=r"site 'theta' lies outside .*support.*Interval"):
+        pg.mcmc(coin, 10, k=7.0, init={"theta": 1.5}, progress=False)
+    with pytest.raises(pg.ArgumentError, match=r"init names \['thetta'\]"):
+        pg.mcmc(coin, 10, k=7.0, init={"thetta": 0.5}, progress=False)

@@ -132,7 +132,7 @@ def test_numpyro_mala_kernel_same_step_is_unbiased():
 # --- 2. MALA on the coin, both backends -------------------------------------------------
 
 COIN = {
-    "pyro": dict(chains=1, warmup=300, draws=2500),
+    "pyro": dict(chains=1, warmup=500, draws=2500),  # η settles later with M adapted
     "numpyro": dict(chains=1, warmup=500, draws=5000),
 }
 
