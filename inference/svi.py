@@ -8,12 +8,14 @@ L_K = E[log (1/K) Σ_k p(x, z_k) / q(z_k)].
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from typing import Any
 
 import jax
 import numpy as np
+import numpyro.handlers
 import numpyro.infer
 import numpyro.infer.autoguide as numpyro_guides
 import numpyro.optim
@@ -21,9 +23,11 @@ import pyro
 import pyro.infer
 import pyro.infer.autoguide as pyro_guides
 import pyro.optim
+import pyro.poutine
 import torch
 from tqdm.auto import trange
 
+from probgen.discrete import enumerated_sites
 from probgen.errors import ArgumentError, ModelError, TrainingError, invalid_parameter
 from probgen.inference.flows import FLOWS, flow_guide
 from probgen.programs import Program, as_numpy
@@ -44,6 +48,10 @@ def make_guide(program: Program, guide: str | Callable) -> Callable:
     """The library's autoguide called ``guide``, or the user's guide function as is.
 
     The flow guides (``FLOWS``: "iaf", "realnvp", "nsf", "bnaf") come from ``flows.py``.
+    An autoguide of a program that sums discrete sites out sees the program with those
+    sites hidden (``poutine.block`` / ``handlers.block``, as in Pyro's Gaussian-mixture
+    tutorial): q covers the continuous sites only, and ``TraceEnum_ELBO`` sums the
+    hidden ones out of the model.
     """
     if callable(guide):
         return guide
@@ -55,6 +63,15 @@ def make_guide(program: Program, guide: str | Callable) -> Callable:
             "autoguide cannot fit: sum it out with infer={'enumerate': 'parallel'} or "
             "pass a guide function"
         )
+    if hidden := enumerated_sites(program):
+        if guide == "laplace":  # its Hessian would be of one random draw of the hidden sites
+            raise ArgumentError(
+                f"guide='laplace' cannot sum out the enumerated sites {hidden}: use "
+                "guide='delta' for the MAP, or 'normal' or 'mvn'"
+            )
+        block = pyro.poutine.block if program.backend == "pyro" else numpyro.handlers.block
+        blocked = block(program.model, hide=hidden)
+        program = dataclasses.replace(program, model=blocked, _sites=None)
     if guide in FLOWS:
         size = sum(np.size(program.sites()[k].value) for k in program.site_names("latent"))
         if size < 2:
@@ -71,19 +88,29 @@ def make_elbo(program: Program, elbo: str, particles: int, alpha: float):
     """The library's ELBO: Trace, TraceMeanField or Rényi (α, K particles).
 
     A program that sums discrete sites out by enumeration gets the enumerating
-    ``TraceEnum_ELBO`` in place of ``"trace"``.
+    ``TraceEnum_ELBO`` in place of ``"trace"`` (with the program's plate nesting on
+    Pyro), which computes E_q[log Σ_z p(x, z, θ) − log q(θ)]; the other ELBOs cannot
+    sum sites out and are refused for such programs.
     """
     if elbo not in ELBOS:
         raise ArgumentError(f"elbo must be one of {ELBOS}, got {elbo!r}")
     library = pyro.infer if program.backend == "pyro" else numpyro.infer
+    if program.enumerated:
+        if elbo != "trace":
+            raise ArgumentError(
+                f"elbo={elbo!r} cannot sum out the enumerated sites "
+                f"{enumerated_sites(program)}: use elbo='trace' (TraceEnum_ELBO)"
+            )
+        if program.backend == "pyro":
+            nesting = program.max_plate_nesting
+            return library.TraceEnum_ELBO(num_particles=particles, max_plate_nesting=nesting)
+        return library.TraceEnum_ELBO(num_particles=particles)
     if elbo == "renyi":
         if alpha == 1:
             raise ArgumentError("alpha=1 is the standard ELBO: use elbo='trace'")
         return library.RenyiELBO(alpha=alpha, num_particles=particles)
     if elbo == "meanfield":
         return library.TraceMeanField_ELBO(num_particles=particles)
-    if program.enumerated:
-        return library.TraceEnum_ELBO(num_particles=particles)
     return library.Trace_ELBO(num_particles=particles)
 
 
@@ -136,7 +163,10 @@ def _run_pyro(program, guide, elbo, steps, lr, gamma, seed, progress, laplace):
         params = {k: as_numpy(v) for k, v in store.items()}
     if isinstance(guide, torch.nn.Module):  # the Laplace guide keeps its moments as buffers
         params.update({k: as_numpy(v) for k, v in guide.named_buffers()})
-    return VIResult(losses, program=program, guide=guide, params=params, state=state)
+    return VIResult(
+        losses, program=program, guide=guide, params=params, state=state,
+        summed_out=enumerated_sites(program),
+    )
 
 
 def _run_numpyro(program, guide, elbo, steps, lr, gamma, seed, progress, laplace):
@@ -151,7 +181,10 @@ def _run_numpyro(program, guide, elbo, steps, lr, gamma, seed, progress, laplace
         _diverged(f"the loss became {losses[bad[0]]}", int(bad[0]), steps)
     # a flow guide's parameters are nested: keep the pytree, as numpy arrays
     params = jax.tree_util.tree_map(np.asarray, result.params)
-    return VIResult(losses, program=program, guide=guide, params=params, state=result.params)
+    return VIResult(
+        losses, program=program, guide=guide, params=params, state=result.params,
+        summed_out=enumerated_sites(program),
+    )
 
 
 def _diverged(what: str, step: int, steps: int, cause: Exception | None = None):

@@ -20,6 +20,7 @@ import pyro.poutine
 import torch
 from pyro.infer.autoguide.initialization import InitMessenger
 
+from probgen import subsample as _subsample
 from probgen.initialization import init_strategy
 from probgen.programs import Program, as_numpy, to_backend
 
@@ -104,10 +105,18 @@ def guide_draws(
     """``draws`` samples z ~ q(z) from a fitted guide, with the model's deterministic sites.
 
     ``state`` is the guide's fitted parameters: Pyro's param-store state, or NumPyro's
-    parameter dict.
+    parameter dict. A guide that subsamples a plate that the model does not is replayed
+    with its fitted arguments over the full data in minibatches (``probgen.subsample``).
+    Sites that the program sums out by enumeration are left out: the guide does not
+    cover them (``Posterior.discrete()`` draws them).
     """
-    sites = program.site_names("latent") + program.site_names("deterministic")
-    if program.backend == "pyro":
+    summed = {s.name for s in program.sites().values() if s.enumerated}
+    latent = [k for k in program.site_names("latent") if k not in summed]
+    sites = latent + program.site_names("deterministic")
+    if _subsample.guide_plates(program, guide, state):
+        out = _subsample.full_data_draws(program, guide, state, latent, draws, seed)
+        out.update(site_values(program, out, program.site_names("deterministic"), seed))
+    elif program.backend == "pyro":
         with pyro.get_param_store().scope(state), torch.no_grad():
             pyro.set_rng_seed(seed)
             out = pyro.infer.Predictive(

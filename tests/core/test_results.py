@@ -111,3 +111,41 @@ def test_check_flags_each_problem():
     # a vector site names the offending component
     vec = np.stack([good, shifted], axis=-1)
     assert any("r_hat of x[1]" in p for p in check(_idata({"x": vec})))
+
+
+def test_check_of_one_chain_leaves_r_hat_out_quietly(capfd):
+    """A guide's draws are one chain: ESS still applies, R̂ (which compares chains) does
+    not, and ArviZ's "Shape validation failed" must not reach the user."""
+    rng = np.random.default_rng(1)
+    walk = np.cumsum(rng.normal(size=(1, 1013)), axis=1)  # a draw count of its own:
+    # ArviZ logs each message once per process
+    problems = pg.Posterior({"x": walk}, attrs={"sampler": "svi"}).check()
+    assert any(p.startswith("bulk ESS of x is") and "< 100" in p for p in problems)
+    assert not any("r_hat" in p for p in problems)
+    assert pg.Posterior({"x": rng.normal(size=(1, 1013))}).check() == []
+    out, err = capfd.readouterr()
+    assert "Shape validation" not in out + err
+
+
+def test_load_refuses_a_missing_or_foreign_file_and_leaves_it_alone(numpyro_post, tmp_path):
+    whole = numpyro_post.save(tmp_path / "post.nc").read_bytes()
+    (tmp_path / "truncated.nc").write_bytes(whole[: len(whole) // 2])
+    (tmp_path / "empty.nc").write_bytes(b"")
+    (tmp_path / "text.nc").write_text("theta,1\n")
+    az.from_dict(sample_stats={"lp": np.zeros((1, 4))}).to_netcdf(
+        tmp_path / "stats.nc", engine="h5netcdf"
+    )
+    for name, why in [
+        ("missing.nc", "does not exist"),
+        ("truncated.nc", "is not a probgen posterior file: it cannot be read as netCDF"),
+        ("empty.nc", "is not a probgen posterior file: it cannot be read as netCDF"),
+        ("text.nc", "is not a probgen posterior file: it cannot be read as netCDF"),
+        ("stats.nc", "is not a probgen posterior file: it has no posterior group"),
+    ]:
+        before = (tmp_path / name).read_bytes() if name != "missing.nc" else None
+        with pytest.raises(pg.ArgumentError) as caught:
+            pg.Posterior.load(tmp_path / name)
+        assert str(tmp_path / name) in str(caught.value) and why in str(caught.value), name
+        if before is not None:
+            assert (tmp_path / name).read_bytes() == before
+    assert not (tmp_path / "missing.nc").exists()
