@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from probgen.errors import ArgumentError
-from probgen.files import atomic_write
+from probgen.files import atomic_write, writable_folder
 
 
 def save(path: str | os.PathLike, state: dict[str, Any]) -> Path:
@@ -26,6 +26,16 @@ def save(path: str | os.PathLike, state: dict[str, Any]) -> Path:
     with atomic_write(path) as tmp:
         torch.save(state, tmp)
     return Path(path)
+
+
+def check_writable(path: str | os.PathLike, name: str = "checkpoint") -> None:
+    """``ArgumentError`` naming ``name`` unless ``save(path, ...)`` can write: ``path`` is
+    not a folder, and its folder exists or can be created, and takes new files."""
+    path = Path(path)
+    label = f"{name}={str(path)!r}"
+    if path.is_dir():
+        raise ArgumentError(f"{label} is a folder: pass the path of a file to write")
+    writable_folder(path.parent, label)
 
 
 def load(path: str | os.PathLike) -> dict[str, Any]:

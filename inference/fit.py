@@ -144,6 +144,8 @@ def train(
     objective's losses traced by the PyTorch JIT (``traced.py``). ``dequantize``: see
     ``Batches``.
     """
+    if checkpoint is not None:  # before training, so a bad path costs no work
+        _checkpoint.check_writable(checkpoint)
     batches = Batches(data, batch_size, seed, dequantize)
     optimizers = Optimizers(objective.groups(model), lr, clip_norm)
     history = {name: np.empty(steps) for name in objective.names}

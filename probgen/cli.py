@@ -7,10 +7,13 @@
     probgen fit vae --data digits --steps 5000 --out runs/vae  # checkpoint.pt, metrics.json,
                                                                # samples.png
     probgen diagnose runs/coin                       # summary, checks and rank.png of a saved fit
+    probgen diagnose runs/vae                        # losses, metrics and loss.png of a training
 
 Exit status: 0 when the command ran, 2 when it could not run as asked (an unknown model,
-a missing ``posterior.nc``, a zoo model whose data are absent, a bad option value, a
-folder that cannot be written). Those errors print one line, ``probgen: error: ...``, on
+a folder with neither ``posterior.nc`` nor ``checkpoint.pt``, a zoo model whose data are
+absent, a bad option value, an ``--out`` folder that cannot be written, checked before any
+sampling or training, or that holds a training run that neither ``--resume`` nor
+``--overwrite`` allows to replace). Those errors print one line, ``probgen: error: ...``, on
 stderr and no traceback; argparse reports malformed command lines the same way.
 """
 
@@ -31,10 +34,13 @@ import numpy as np
 from probgen import plots
 from probgen.api import fit as train
 from probgen.api import mcmc
+from probgen.checks import at_least
 from probgen.errors import ArgumentError, ProbgenError
-from probgen.files import atomic_write
+from probgen.files import atomic_write, writable_folder
+from probgen.inference import checkpoint as _checkpoint
 from probgen.inference.samplers import SAMPLERS
 from probgen.models import registry
+from probgen.programs import PRECISIONS
 from probgen.results import Posterior
 
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -44,7 +50,9 @@ POSTERIOR_FILE = "posterior.nc"
 SUMMARY_FILE = "summary.csv"
 TRACE_FILE = "trace.png"
 RANK_FILE = "rank.png"
+LOSS_FILE = "loss.png"
 CHECKS = "checks (R̂, ESS, divergences, E-BFMI)"
+CHECKS_ONE_CHAIN = "checks (ESS, divergences, E-BFMI; R̂ compares chains: it needs 2 or more)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,11 +90,13 @@ def fit(args: argparse.Namespace) -> int:
     entry = registry.get(args.model)
     if isinstance(entry, registry.DeepModel):
         return fit_deep(args, entry)
-    if args.data is not None or args.steps is not None:
+    if args.data is not None or args.steps is not None or args.resume or args.overwrite:
         raise ArgumentError(
-            f"--data and --steps train deep models; {entry.name} is a Bayesian model, fitted "
-            "by MCMC on its own data (--sampler, --chains, --warmup, --draws)"
+            f"--data and --steps train deep models (--resume, --overwrite continue or redo "
+            f"that training); {entry.name} is a Bayesian model, fitted by MCMC on its own "
+            "data (--sampler, --chains, --warmup, --draws)"
         )
+    out = writable_folder(args.out, "--out")  # before the sampling that it would lose
     sampler = args.sampler or entry.default_sampler
     posterior = mcmc(
         entry.program(args.backend),
@@ -98,11 +108,12 @@ def fit(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=args.progress == "on",
         backend=args.backend,
+        precision=args.precision,
     )
     posterior.attrs["model"] = entry.name  # recorded in posterior.nc with sampler, backend
-    out = Path(args.out)
     posterior.save(out / POSTERIOR_FILE)
-    posterior.summary(round_to="none").to_csv(out / SUMMARY_FILE)
+    with atomic_write(out / SUMMARY_FILE) as tmp:
+        posterior.summary(round_to="none").to_csv(tmp)
     _save_figure(az.plot_trace(posterior.to_arviz(), compact=True), out / TRACE_FILE)
     _report(posterior, f"{entry.name}: {posterior!r}, {sampler} on {args.backend}")
     print(f"wrote {out / POSTERIOR_FILE}, {SUMMARY_FILE}, {TRACE_FILE}")
@@ -117,16 +128,31 @@ def fit_deep(args: argparse.Namespace, entry: registry.DeepModel) -> int:
     ``DIR/metrics.json`` (the losses per epoch and, where the model has a likelihood, the
     test negative log-likelihood in nats per example and bits/dim) and ``DIR/samples.png``
     (a grid of new images, or a 2-D model's density with its draws).
+
+    A folder that already holds ``checkpoint.pt`` is continued with ``--resume``, trained
+    afresh over with ``--overwrite``, and otherwise refused before anything is written.
     """
-    dataset = entry.data(args.data or entry.datasets[0])
-    model = entry.build(dataset)
+    if args.sampler is not None:
+        raise ArgumentError(
+            f"--sampler picks an MCMC sampler for Bayesian models; {entry.name} is a deep "
+            f"model, trained by pg.fit on its {entry.default_objective} objective "
+            "(--data, --steps, --batch-size, --lr)"
+        )
+    steps = 5000 if args.steps is None else at_least("--steps", args.steps, 1)
+    dataset = entry.data(entry.datasets[0] if args.data is None else args.data)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     checkpoint = out / CHECKPOINT_FILE
+    if checkpoint.exists() and not (args.resume or args.overwrite):
+        raise ArgumentError(
+            f"--out {out} already holds a training run ({CHECKPOINT_FILE}): pass --resume "
+            "to continue it, --overwrite to train afresh over it, or another --out"
+        )
+    writable_folder(out, "--out")  # before the training that it would lose
+    model = entry.build(dataset)
     run = train(
         model,
         dataset,
-        steps=args.steps or 5000,
+        steps=steps,
         batch_size=args.batch_size,
         lr=args.lr,
         seed=args.seed,
@@ -145,7 +171,7 @@ def fit_deep(args: argparse.Namespace, entry: registry.DeepModel) -> int:
         "data": dataset.name,
         "objective": entry.default_objective,
         "steps": len(run.losses),
-        "final_loss": float(np.mean(run.losses[-100:])),
+        "final_loss": _final(run.losses),
         "epoch_loss": run.metrics["epoch_loss"],
         **_test_likelihood(model, dataset),
     }
@@ -154,6 +180,11 @@ def fit_deep(args: argparse.Namespace, entry: registry.DeepModel) -> int:
     print(json.dumps({k: v for k, v in metrics.items() if k != "epoch_loss"}, indent=1))
     print(f"wrote {checkpoint}, {METRICS_FILE}, {SAMPLES_FILE}")
     return 0
+
+
+def _final(losses: np.ndarray) -> float:
+    """The final loss of a training: the mean of its last 100 steps."""
+    return float(np.mean(losses[-100:]))
 
 
 def _test_likelihood(model, dataset) -> dict[str, float]:
@@ -198,8 +229,11 @@ def diagnose(args: argparse.Namespace) -> int:
     folder = Path(args.dir)
     path = folder / POSTERIOR_FILE
     if not path.is_file():
+        if (folder / CHECKPOINT_FILE).is_file():
+            return diagnose_deep(folder)
         raise ArgumentError(
-            f"no {POSTERIOR_FILE} in {folder}: run `probgen fit MODEL --out {folder}` first"
+            f"no {POSTERIOR_FILE} in {folder}, nor the {CHECKPOINT_FILE} of a deep model's "
+            f"training: run `probgen fit MODEL --out {folder}` first"
         )
     posterior = Posterior.load(path)
     idata = posterior.to_arviz()
@@ -209,26 +243,67 @@ def diagnose(args: argparse.Namespace) -> int:
     return 0
 
 
+def diagnose_deep(folder: Path) -> int:
+    """``probgen diagnose DIR`` of a deep model's training: the final losses from
+    ``DIR/checkpoint.pt`` (read weights-only), the test metrics from ``DIR/metrics.json``,
+    a fresh ``DIR/loss.png`` (``plots.loss_curve``) and where the samples are. A checkpoint
+    ahead of ``metrics.json`` means that the last fit stopped before its end."""
+    state = _checkpoint.load(folder / CHECKPOINT_FILE)
+    if not {"step", "objective", "losses", "metrics"} <= set(state):
+        raise ArgumentError(f"{folder / CHECKPOINT_FILE} is not a checkpoint of probgen fit")
+    metrics = _read_json(folder / METRICS_FILE)
+    losses = state["losses"].numpy()
+    report = {k: v for k, v in metrics.items() if k != "epoch_loss"}
+    report |= {"objective": state["objective"], "steps": state["step"]}
+    report |= {"final_loss": _final(losses)}
+    report |= {f"final_{k}": _final(v.numpy()) for k, v in state["metrics"].items()}
+    name = f"{report['model']}: " if "model" in report else ""
+    print(f"{name}training run in {folder}")
+    print(json.dumps(report, indent=1))
+    if metrics.get("steps") != state["step"]:
+        when = f"is from step {metrics['steps']}" if "steps" in metrics else "is missing"
+        print(
+            f"note: {METRICS_FILE} {when}, {CHECKPOINT_FILE} from step {state['step']}: "
+            "the last fit stopped early; rerun it with --resume"
+        )
+    _save_figure(plots.loss_curve(losses), folder / LOSS_FILE)
+    samples = folder / SAMPLES_FILE
+    print(f"wrote {folder / LOSS_FILE}" + (f"; samples in {samples}" if samples.is_file() else ""))
+    return 0
+
+
+def _read_json(path: Path) -> dict:
+    """The JSON object in ``path``, or {} when there is no such file."""
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ArgumentError(f"{path} is not JSON ({exc}): rerun probgen fit") from exc
+
+
 def _report(posterior: Posterior, title: str) -> None:
     """Print a title, the summary table and the convergence problems, one per line."""
     print(title)
     print(posterior.summary().to_string())
     problems = posterior.check()
+    checks = CHECKS if posterior.chains > 1 else CHECKS_ONE_CHAIN
     if not problems:
-        print(f"{CHECKS}: no problems found")
+        print(f"{checks}: no problems found")
         return
-    print(f"{CHECKS}: {len(problems)} problem(s) found")
+    print(f"{checks}: {len(problems)} problem(s) found")
     for problem in problems:
         print(f"  - {problem}")
 
 
 def _save_figure(axes: np.ndarray | plt.Axes, path: Path) -> None:
-    """Save the figure that ArviZ drew on ``axes`` to ``path``, then close it."""
+    """Save the figure drawn on ``axes`` to ``path``, atomically, then close it."""
     figure = np.ravel(axes)[0].get_figure()
     try:
         if figure.get_layout_engine() is None:
             figure.tight_layout()  # keep the subplot titles clear of the tick labels
-        figure.savefig(path, dpi=100, bbox_inches="tight")
+        with atomic_write(path) as tmp:  # the temporary name has no extension to go by
+            figure.savefig(tmp, format=path.suffix[1:], dpi=100, bbox_inches="tight")
     finally:
         plt.close(figure)
 
@@ -260,14 +335,26 @@ def _parser() -> argparse.ArgumentParser:
     fitting.add_argument("--draws", type=int, default=1000, help="kept draws per chain")
     fitting.add_argument("--seed", type=int, default=0)
     fitting.add_argument("--progress", choices=("on", "off"), default="on")
+    fitting.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="float32",
+        help="Bayesian models: float64 samples in double precision, for stiff posteriors",
+    )
     fitting.add_argument("--out", required=True, help="folder for the results")
     deep = fitting.add_argument_group("deep models (pg.fit)")
     deep.add_argument("--data", help="a built-in data set (default: the model's first)")
     deep.add_argument("--steps", type=int, help="training steps (default 5000)")
     deep.add_argument("--batch-size", type=int, default=128)
     deep.add_argument("--lr", type=float, default=1e-3)
-    deep.add_argument(
+    again = deep.add_mutually_exclusive_group()
+    again.add_argument(
         "--resume", action="store_true", help="continue from DIR/checkpoint.pt to --steps"
+    )
+    again.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="train afresh over the run in DIR (refused without --resume or --overwrite)",
     )
     deep.add_argument(
         "--jit", action="store_true", help="trace the loss with the PyTorch JIT (jit_compile)"

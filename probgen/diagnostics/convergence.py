@@ -18,7 +18,8 @@ EBFMI_MIN = 0.3
 def check(idata: az.InferenceData) -> list[str]:
     """List the convergence problems in ``idata``; an empty list means none were found.
 
-    - R̂ (rank-normalized split R-hat) > 1.01 for any scalar component;
+    - R̂ (rank-normalized split R-hat) > 1.01 for any scalar component; it compares
+      chains, so it is left out for one chain (a guide's draws), the rest still apply;
     - bulk or tail ESS < 100 · chains for any scalar component;
     - any divergent transition (``sample_stats.diverging``);
     - E-BFMI = Σ(E_t − E_{t−1})² / Σ(E_t − Ē)² < 0.3 in any chain (needs ``energy``).
@@ -26,7 +27,9 @@ def check(idata: az.InferenceData) -> list[str]:
     posterior = idata.posterior
     chains = posterior.sizes["chain"]
     problems = []
-    for name, value in _worst(az.rhat(posterior, method="rank"), max):
+    # R̂ of one chain: ArviZ logs "Shape validation failed" and returns NaN
+    rhat = _worst(az.rhat(posterior, method="rank"), max) if chains > 1 else []
+    for name, value in rhat:
         if value > RHAT_MAX:
             problems.append(
                 f"r_hat of {name} is {value:.3f} > {RHAT_MAX}: the chains disagree; "

@@ -139,7 +139,6 @@ def test_fit_deep_model_writes_checkpoint_metrics_and_samples(
     assert "wrote" in capsys.readouterr().out
 
 
-
 @pytest.mark.parametrize(
     "model, grid, nll",
     [("vqvae", ((64, 1, 8, 8), 8), False), ("cvae", ((100, 1, 8, 8), 10), True),
@@ -173,3 +172,119 @@ def test_fit_deep_model_finishes_and_draws_as_its_entry_says(
     prior = [("fit_prior", (1500, 1, 8, 8))] if model == "vqvae" else []
     assert calls == [*prior, grid]
     assert (tmp_path / "samples.png").stat().st_size > 0
+
+
+def _not_called(*args, **kwargs):
+    raise AssertionError("the command should have stopped before sampling or training")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["fit", "vae", "--steps", "0"], "--steps must be an integer ≥ 1, got 0"),
+        (["fit", "vae", "--sampler", "nuts"], "--sampler picks an MCMC sampler"),
+        (["fit", "coin", "--overwrite"], "--data and --steps train deep models (--resume"),
+        (["fit", "coin", "--out", "/proc/nope"], "--out: cannot create or write"),
+        (["fit", "maf", "--out", "{tmp}/file/run"], "--out: cannot create or write"),
+    ],
+    ids=["deep-steps-0", "deep-sampler", "bayes-overwrite", "bayes-out-proc", "deep-out-file"],
+)
+def test_bad_deep_flags_and_unwritable_out_stop_before_any_work(
+    argv: list[str],
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Root writes any permission-protected folder, so the unwritable folders are /proc's
+    and one under a file."""
+    from probgen import cli
+
+    monkeypatch.setattr(cli, "mcmc", _not_called)
+    monkeypatch.setattr(cli, "train", _not_called)
+    (tmp_path / "file").write_text("kept")
+    if "--out" not in argv:
+        argv = [*argv, "--out", "{tmp}/run"]
+    assert main([arg.format(tmp=tmp_path) for arg in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"probgen: error: {message}")
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # nothing created
+    assert (tmp_path / "file").read_text() == "kept"
+
+
+def test_deep_rerun_needs_resume_or_overwrite_and_diagnose_reports_the_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["fit", "maf", "--data", "moons", "--out", str(tmp_path), "--progress", "off"]
+    assert main([*argv, "--steps", "3"]) == 0
+    saved = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    capsys.readouterr()
+    assert main([*argv, "--steps", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"probgen: error: --out {tmp_path} already holds a training run")
+    assert "--resume" in err and "--overwrite" in err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == saved  # untouched
+    # --overwrite starts afresh: 2 steps, where resuming 3 would be refused
+    assert main([*argv, "--steps", "2", "--overwrite"]) == 0
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert state["step"] == 2
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    capsys.readouterr()
+
+    assert main(["diagnose", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    title, rest = out.split("\n", 1)
+    assert title == f"maf: training run in {tmp_path}"
+    report = json.loads(rest[: rest.index("\n}") + 2])
+    assert report["steps"] == 2 and report["objective"] == "mle"
+    assert report["final_loss"] == pytest.approx(float(state["losses"].mean()))
+    assert report["test_nll_nats"] == metrics["test_nll_nats"]
+    assert (tmp_path / "loss.png").stat().st_size > 0
+    assert f"samples in {tmp_path / 'samples.png'}" in out
+    assert "stopped early" not in out
+    # a checkpoint ahead of metrics.json: the last fit did not finish
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics | {"steps": 1}))
+    assert main(["diagnose", str(tmp_path)]) == 0
+    assert "metrics.json is from step 1, checkpoint.pt from step 2" in capsys.readouterr().out
+    (tmp_path / "metrics.json").unlink()  # a first fit stopped between two checkpoints
+    assert main(["diagnose", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "metrics.json is missing, checkpoint.pt from step 2" in out
+    assert out.startswith(f"training run in {tmp_path}\n")
+
+
+def test_figures_and_summary_are_written_atomically(
+    coin_fit: tuple[Path, int, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matplotlib.figure import Figure
+
+    from probgen import cli
+
+    out, _, _ = coin_fit
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no temporary
+    path = tmp_path / "trace.png"
+    path.write_bytes(b"the old figure")
+
+    def fail_midway(self, fname, **kwargs):
+        Path(fname).write_bytes(b"half a figure")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Figure, "savefig", fail_midway)
+    with pytest.raises(RuntimeError, match="disk full"):
+        cli._save_figure(plots.loss_curve([3.0, 2.0, 1.0]), path)
+    assert path.read_bytes() == b"the old figure"
+    assert [p.name for p in tmp_path.iterdir()] == ["trace.png"]
+
+
+def test_one_chain_report_says_that_r_hat_needs_two_chains(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import numpy as np
+
+    from probgen import cli
+    from probgen.results import Posterior
+
+    draws = np.random.default_rng(0).normal(size=(1, 400))
+    cli._report(Posterior({"theta": draws}), "one chain")
+    assert cli.CHECKS_ONE_CHAIN + ": no problems found" in capsys.readouterr().out

@@ -507,3 +507,18 @@ def test_dequantize_needs_quantized_data(tmp_path):
     pg.fit(Recorder(), data, steps=1, checkpoint=tmp_path / "c.pt", progress=False)
     with pytest.raises(ArgumentError, match="dequantize=False \\(now True\\)"):
         pg.fit(Recorder(), data, **(fit | {"steps": 2, "resume": tmp_path / "c.pt"}))
+
+
+def test_an_unwritable_checkpoint_path_is_refused_before_training(tmp_path):
+    """Root can write any permission-protected folder: a file standing where a folder
+    should be, a folder where the file should be and /proc are unwritable for anyone."""
+    data = quantized().train
+    (tmp_path / "file").write_text("kept")
+    (tmp_path / "folder").mkdir()
+    for path in (tmp_path / "file" / "c.pt", tmp_path / "folder", "/proc/nope/c.pt"):
+        model = Recorder()
+        with pytest.raises(ArgumentError, match=f"checkpoint='{path}'"):
+            pg.fit(model, data, steps=3, checkpoint=path, progress=False)
+        assert model.batches == []  # refused before the first step
+    assert (tmp_path / "file").read_text() == "kept"
+    assert os.listdir(tmp_path / "folder") == []
