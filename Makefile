@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/langevin.py
 	$(BIN)/python benchmarks/svi_vae.py
 	$(BIN)/python benchmarks/digits_nll.py
+	$(BIN)/python benchmarks/overhead.py
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

@@ -1,0 +1,200 @@
+"""What probgen's layer costs: ``pg.mcmc`` against the raw library's MCMC on every program of
+the corpus (``tests/programs``), and the fixed cost of the layer on the coin.
+
+Run by hand from the repository root::
+
+    .venv/bin/python benchmarks/overhead.py                       # corpus and coin, ~30 min
+    .venv/bin/python benchmarks/overhead.py --only scan_ar2,coin  # some programs
+    .venv/bin/python benchmarks/overhead.py --help                # rounds, warm-up, draws
+
+Corpus: every NUTS case of the corpus that has a raw run (``compare="draws"``), run by
+``corpus.run_probgen`` (``pg.mcmc``) and ``corpus.run_raw`` (Pyro's or NumPyro's ``MCMC``
+as their documentation writes it) with the same seed, one chain, ``--warmup`` and
+``--draws`` (300 each by default: the corpus test's 60 and 40 are too short to time, see
+the note on fixed costs below). Each timed call is the whole call, a fresh ``MCMC`` object
+each time, so both sides trace and compile their sampling loop (NumPyro compiles it again
+for every new ``MCMC``) and both pay it. One untimed round warms up the process (imports,
+JAX start-up); then ``--rounds`` rounds, the two calls back to back, the order alternating
+per round. The table gives each side's median seconds with the spread (min–max), and the
+median of the per-round ratios probgen / raw (target ≤ 1.05).
+
+Coin: the fixed cost of the layer on the smallest program (θ ~ Beta(1, 1), 7 heads in 10),
+as the median over the rounds of t(``pg.mcmc``) − t(raw ``MCMC``), 1 chain × (``--coin-warmup``
++ ``--coin-draws``), and the parts ``pg.mcmc`` adds: the detection of the library (one
+partial run), the program's trace and data checks (``Program.sites``, ``check_data``), and
+the later ``to_arviz()`` (with the pointwise log-likelihood) and ``check()``
+(target: the sum ≤ 0.3 s). That fixed cost is mostly one run of the program outside the
+compiled loop (the trace that reads its sites and checks its data, about 0.1 s for a
+``scan`` program), so the ratio on a program falls as the run grows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import jax
+import numpyro
+import pyro
+import torch
+from machine import describe_machine
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "programs"))
+
+import corpus  # noqa: E402
+from test_corpus import CASES  # noqa: E402
+
+import probgen as pg  # noqa: E402
+from probgen.models import registry  # noqa: E402
+from probgen.programs import detect_backend, prepare  # noqa: E402
+
+RATIO_TARGET = 1.05
+FIXED_TARGET = 0.3
+
+
+def seconds(run: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def spread(times: list[float], digits: int = 2) -> str:
+    return (
+        f"{statistics.median(times):7.{digits}f} "
+        f"({min(times):.{digits}f}–{max(times):.{digits}f})"
+    )
+
+
+def interleaved(ours: Callable, theirs: Callable, rounds: int) -> tuple[list, list]:
+    """One untimed round, then ``rounds`` timed rounds of both calls, the order alternating."""
+    ours(), theirs()
+    times: tuple[list, list] = ([], [])
+    for r in range(rounds):
+        order = (0, 1) if r % 2 == 0 else (1, 0)
+        for side in order:
+            times[side].append(seconds((ours, theirs)[side]))
+    return times
+
+
+def corpus_table(args: argparse.Namespace) -> list[str]:
+    corpus.WARMUP, corpus.DRAWS = args.warmup, args.draws
+    cases = [c for c in CASES if c.method == "mcmc" and c.compare == "draws"]
+    if args.only:
+        cases = [c for c in cases if c.name in args.only]
+    print(
+        f"corpus: {len(cases)} programs, 1 chain × ({args.warmup} warm-up + {args.draws} "
+        f"draws), {args.rounds} rounds; seconds: median (min–max)"
+    )
+    print(f"  {'program':<30} {'pg.mcmc':>22} {'raw MCMC':>22} {'ratio':>6}")
+    failed = []
+    for case in cases:
+        ours, theirs = interleaved(
+            lambda case=case: corpus.run_probgen(case),
+            lambda case=case: corpus.run_raw(case),
+            args.rounds,
+        )
+        ratio = statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
+        flag = "" if ratio <= RATIO_TARGET else "  > target"
+        if flag:
+            failed.append(case.id)
+        print(
+            f"  {case.id:<30} {spread(ours):>22} {spread(theirs):>22} {ratio:6.3f}{flag}",
+            flush=True,
+        )
+    return failed
+
+
+def coin_table(args: argparse.Namespace) -> list[str]:
+    entry = registry.get("coin")
+    data = entry.data()
+    n, k = data["n"], data["k"]
+    settings = dict(warmup=args.coin_warmup, draws=args.coin_draws)
+    print(
+        f"\ncoin: fixed cost of probgen's layer, 1 chain × ({settings['warmup']} + "
+        f"{settings['draws']}), {args.rounds} rounds; seconds: median (min–max)"
+    )
+    failed = []
+    for backend in ("numpyro", "pyro"):
+        model = entry.program(backend)
+
+        def ours(model=model):
+            return pg.mcmc(model, n, k=k, chains=1, seed=0, progress=False, **settings)
+
+        def theirs(model=model, backend=backend):
+            if backend == "numpyro":
+                mcmc = numpyro.infer.MCMC(
+                    numpyro.infer.NUTS(model),
+                    num_warmup=settings["warmup"],
+                    num_samples=settings["draws"],
+                    progress_bar=False,
+                )
+                mcmc.run(jax.random.PRNGKey(0), n, k=k)
+            else:
+                pyro.set_rng_seed(0)
+                mcmc = pyro.infer.MCMC(
+                    pyro.infer.NUTS(model),
+                    warmup_steps=settings["warmup"],
+                    num_samples=settings["draws"],
+                    disable_progbar=True,
+                )
+                mcmc.run(n, k=torch.tensor(k))
+            return mcmc.get_samples()
+
+        a, b = interleaved(ours, theirs, args.rounds)
+        fixed = [x - y for x, y in zip(a, b, strict=True)]
+        print(f"  {backend}: pg.mcmc {spread(a)}, raw {spread(b)}; pg.mcmc − raw {spread(fixed)}")
+        posterior = ours()
+
+        def to_arviz(posterior=posterior):
+            posterior._idata = None  # built once and kept: build it afresh each time
+            return posterior.to_arviz()
+
+        inside = {  # part of pg.mcmc − raw, shown apart
+            "detection": lambda model=model: detect_backend(model, (n,), {"k": k}),
+            "trace and data checks": lambda model=model: prepare(
+                model, (n,), {"k": k}
+            ).check_data(),
+        }
+        after = {"to_arviz() with log-likelihood": to_arviz, "check()": posterior.check}
+        cost = statistics.median(fixed)
+        for name, part in (inside | after).items():
+            part()
+            times = [seconds(part) for _ in range(args.rounds)]
+            cost += statistics.median(times) if name in after else 0.0
+            print(f"    {name:<34} {spread(times, 3)}")
+        flag = "" if cost <= FIXED_TARGET else "  > target"
+        if flag:
+            failed.append(f"coin-{backend}")
+        print(
+            f"    fixed cost (pg.mcmc − raw, to_arviz, check): {cost:.3f} s "
+            f"(target ≤ {FIXED_TARGET}){flag}"
+        )
+    return failed
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument("--draws", type=int, default=300)
+    parser.add_argument("--coin-warmup", type=int, default=200)
+    parser.add_argument("--coin-draws", type=int, default=200)
+    parser.add_argument(
+        "--only", type=lambda s: set(s.split(",")), help="comma-separated pattern names"
+    )
+    args = parser.parse_args(argv)
+    print(describe_machine(pg, pyro, numpyro, jax))
+    failed = []
+    if not args.only or args.only - {"coin"}:
+        failed += corpus_table(args)
+    if not args.only or "coin" in args.only:
+        failed += coin_table(args)
+    print(f"\nover target: {', '.join(failed)}" if failed else "\nevery figure within target")
+
+
+if __name__ == "__main__":
+    main()
