@@ -219,10 +219,14 @@ class Program:
         self.sites()
         return self._subsampled
 
-    def scope(self) -> contextlib.AbstractContextManager:
-        """The precision the program was bound in (``precision_scope``): every later run of
-        it (predictions, likelihoods, a guide's draws) enters it again."""
-        return precision_scope(self.precision)
+    @contextlib.contextmanager
+    def scope(self) -> Iterator[None]:
+        """Where every later run of the program (predictions, likelihoods, a guide's draws)
+        takes place: in the precision it was bound in (``precision_scope``), and with the
+        caller's global random state put back afterwards (``rng_guard``), as those runs are
+        seeded by their own ``seed``."""
+        with precision_scope(self.precision), rng_guard():
+            yield
 
     def torch_device(self) -> contextlib.AbstractContextManager:
         """Torch's default-device context for a GPU program; none on the CPU, where it

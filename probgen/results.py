@@ -15,6 +15,7 @@ import pandas as pd
 from probgen import discrete as _discrete
 from probgen import marginal as _marginal
 from probgen import predictive as _predictive
+from probgen import subsample as _subsample
 from probgen.diagnostics.convergence import check as _check
 from probgen.errors import ArgumentError, ModelError
 from probgen.files import atomic_write
@@ -257,11 +258,14 @@ class VIResult(Run):
         ``plate(..., subsample_size=batch_size)``) is replayed with the arguments it was
         fitted with over the full data, in minibatches of its own size, the global sites
         drawn once per draw: every row gets its local draws, and the predictive and the
-        log-likelihood take the full data (``probgen.subsample``).
+        log-likelihood take the full data (``probgen.subsample``). ``attrs["replay"]`` of
+        the result says which of the two it was.
         """
         if draws < 1:
             raise ArgumentError(f"draws must be at least 1, got {draws}")
         with self.program.scope():
             samples = _predictive.guide_draws(self.program, self.guide, self.state, draws, seed)
+            plates = _subsample.guide_plates(self.program, self.guide, self.state)
         samples = {k: v[None] for k, v in samples.items()}
-        return Posterior(samples, None, self.program, attrs={"sampler": "svi"})
+        attrs = {"sampler": "svi", "replay": _subsample.replay(plates)}
+        return Posterior(samples, None, self.program, attrs=attrs)

@@ -54,6 +54,17 @@ def guide_plates(program: Program, guide: Any, state: Any) -> dict[str, tuple[in
     return plates
 
 
+def replay(plates: dict[str, tuple[int, int]]) -> str:
+    """How a guide's posterior draws were made, for ``Posterior.attrs["replay"]``."""
+    if not plates:
+        return "the guide run with the arguments it was fitted with"
+    [(plate, (size, batch))] = plates.items()
+    return (
+        f"the guide run with the arguments it was fitted with over the full data, plate "
+        f"{plate!r} of {size} in minibatches of {batch}"
+    )
+
+
 def full_data_draws(
     program: Program, guide: Any, state: Any, sites: list[str], draws: int, seed: int
 ) -> dict[str, np.ndarray]:

@@ -74,3 +74,20 @@ def test_program_traces_leave_the_global_rng_alone():
     program.sites()
     program.check_data()
     assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_calls_on_a_result_leave_the_global_rng_alone():
+    """pg.mcmc, the predictive, the log-likelihood and a guide's draws are seeded by their
+    own seed= and put the caller's torch stream back as they found it."""
+    torch.manual_seed(0)
+    before = torch.get_rng_state()
+    post = pg.mcmc(regression, X, Y, chains=1, warmup=10, draws=10, progress=False)
+    post.predictive(seed=1)
+    post.to_arviz()
+    vi = pg.svi(regression, X, Y, steps=2, progress=False)
+    state = torch.get_rng_state()  # pg.svi seeds its training like a hand-written loop
+    vi.posterior(draws=5)
+    assert torch.equal(torch.get_rng_state(), state)
+    torch.set_rng_state(before)
+    pg.mcmc(regression, X, Y, chains=1, warmup=10, draws=10, progress=False).predictive()
+    assert torch.equal(torch.get_rng_state(), before)

@@ -72,6 +72,8 @@ def test_posterior_covers_every_row_with_the_guide_distribution(fitted):
     draws = 300
     post = fitted.posterior(draws=draws, seed=1)
     assert post.samples["z"].shape == (1, draws, N)
+    assert post.attrs["replay"].endswith(f"over the full data, plate 'rows' of {N} in "
+                                         f"minibatches of {BATCH}")
     params = _fitted_params(fitted)
     u = (post.samples["z"][0] - Y @ params["weight"]) / params["z_scale"]
     v = (post.samples["mu"][0] - params["mu_loc"]) / 0.1
