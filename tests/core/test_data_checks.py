@@ -17,38 +17,16 @@ import torch
 
 import probgen as pg
 from probgen.datasets import posteriordb
+from probgen.models import registry
 from probgen.programs import prepare
 
 ARMA = "arma-arma11"
 
 
-def numpyro_arma11(T, y):
-    """posteriordb's arma11: err_t = y_t − (μ + φ y_{t−1} + θ err_{t−1}) ~ N(0, σ)."""
-    mu = numpyro.sample("mu", ndist.Normal(0.0, 10.0))
-    phi = numpyro.sample("phi", ndist.Normal(0.0, 2.0))
-    theta = numpyro.sample("theta", ndist.Normal(0.0, 2.0))
-    sigma = numpyro.sample("sigma", ndist.HalfCauchy(2.5))
-
-    def step(err_prev, inputs):
-        y_t, y_prev = inputs
-        err = y_t - (mu + phi * y_prev + theta * err_prev)
-        return err, err
-
-    first = y[0] - (mu + phi * mu)
-    _, rest = jax.lax.scan(step, first, (y[1:], y[:-1]))
-    numpyro.sample("err", ndist.Normal(0.0, sigma), obs=jnp.concatenate([first[None], rest]))
-
-
-def pyro_arma11(T, y):
-    """posteriordb's arma11, as ``numpyro_arma11``."""
-    mu = pyro.sample("mu", dist.Normal(0.0, 10.0))
-    phi = pyro.sample("phi", dist.Normal(0.0, 2.0))
-    theta = pyro.sample("theta", dist.Normal(0.0, 2.0))
-    sigma = pyro.sample("sigma", dist.HalfCauchy(2.5))
-    errors = [y[0] - (mu + phi * mu)]
-    for t in range(1, T):
-        errors.append(y[t] - (mu + phi * y[t - 1] + theta * errors[-1]))
-    pyro.sample("err", dist.Normal(0.0, sigma).expand([T]).to_event(1), obs=torch.stack(errors))
+# posteriordb's arma11, the zoo's twins: the residuals err_t = y_t − (μ + φ y_{t−1} + θ err_{t−1})
+# are the observed site, computed from the latents
+numpyro_arma11 = registry.get("arma11").numpyro
+pyro_arma11 = registry.get("arma11").pyro
 
 
 needs_posteriordb = pytest.mark.skipif(
@@ -81,7 +59,7 @@ def test_numpyro_arma11_draws_are_raw_numpyro_draws(init):
         num_samples=200,
         progress_bar=False,
     )
-    raw.run(jax.random.PRNGKey(0), **{k: jnp.asarray(v) for k, v in data.items()})
+    raw.run(jax.random.PRNGKey(0), data["T"], jnp.asarray(data["y"]))
     post = pg.mcmc(
         numpyro_arma11, **data, chains=1, warmup=200, draws=200, init=init, progress=False
     )
