@@ -11,8 +11,9 @@
 
 Exit status: 0 when the command ran, 2 when it could not run as asked (an unknown model,
 a folder with neither ``posterior.nc`` nor ``checkpoint.pt``, a zoo model whose data are
-absent, a bad option value, an ``--out`` folder that cannot be written, checked before any
-sampling or training, or that holds a training run that neither ``--resume`` nor
+absent, a bad option value, a flag of the other kind of model (``--chains`` for a deep
+model, ``--lr`` for a Bayesian one), an ``--out`` folder that cannot be written, checked
+before any sampling or training, or that holds a training run that neither ``--resume`` nor
 ``--overwrite`` allows to replace). Those errors print one line, ``probgen: error: ...``, on
 stderr and no traceback; argparse reports malformed command lines the same way.
 """
@@ -25,6 +26,7 @@ import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import arviz as az
 import matplotlib
@@ -51,6 +53,16 @@ SUMMARY_FILE = "summary.csv"
 TRACE_FILE = "trace.png"
 RANK_FILE = "rank.png"
 LOSS_FILE = "loss.png"
+# each kind of model's own flags and their defaults; the parser's default is None (a
+# switch's False), so that a flag given to the other kind is refused, not ignored
+BAYES_FLAGS: dict[str, Any] = {
+    "sampler": None, "backend": "numpyro", "chains": 4, "warmup": 1000, "draws": 1000,
+    "precision": "float32",
+}  # fmt: skip
+DEEP_FLAGS: dict[str, Any] = {
+    "data": None, "steps": 5000, "batch_size": 128, "lr": 1e-3, "resume": False,
+    "overwrite": False, "jit": False,
+}  # fmt: skip
 CHECKS = "checks (R̂, ESS, divergences, E-BFMI)"
 CHECKS_ONE_CHAIN = "checks (ESS, divergences, E-BFMI; R̂ compares chains: it needs 2 or more)"
 
@@ -90,12 +102,13 @@ def fit(args: argparse.Namespace) -> int:
     entry = registry.get(args.model)
     if isinstance(entry, registry.DeepModel):
         return fit_deep(args, entry)
-    if args.data is not None or args.steps is not None or args.resume or args.overwrite:
+    if given := _given(args, DEEP_FLAGS):
         raise ArgumentError(
-            f"--data and --steps train deep models (--resume, --overwrite continue or redo "
-            f"that training); {entry.name} is a Bayesian model, fitted by MCMC on its own "
-            "data (--sampler, --chains, --warmup, --draws)"
+            f"{', '.join(given)}: --data and --steps train deep models (--batch-size, --lr, "
+            f"--jit, --resume, --overwrite too); {entry.name} is a Bayesian model, fitted by "
+            "MCMC on its own data (--sampler, --chains, --warmup, --draws)"
         )
+    _defaults(args, BAYES_FLAGS)
     out = writable_folder(args.out, "--out")  # before the sampling that it would lose
     sampler = args.sampler or entry.default_sampler
     posterior = mcmc(
@@ -132,13 +145,15 @@ def fit_deep(args: argparse.Namespace, entry: registry.DeepModel) -> int:
     A folder that already holds ``checkpoint.pt`` is continued with ``--resume``, trained
     afresh over with ``--overwrite``, and otherwise refused before anything is written.
     """
-    if args.sampler is not None:
+    if given := _given(args, BAYES_FLAGS):
         raise ArgumentError(
-            f"--sampler picks an MCMC sampler for Bayesian models; {entry.name} is a deep "
-            f"model, trained by pg.fit on its {entry.default_objective} objective "
+            f"{', '.join(given)}: --sampler picks an MCMC sampler for Bayesian models "
+            f"(--backend, --chains, --warmup, --draws, --precision too); {entry.name} is a "
+            f"deep model, trained by pg.fit on its {entry.default_objective} objective "
             "(--data, --steps, --batch-size, --lr)"
         )
-    steps = 5000 if args.steps is None else at_least("--steps", args.steps, 1)
+    _defaults(args, DEEP_FLAGS)
+    steps = at_least("--steps", args.steps, 1)
     dataset = entry.data(entry.datasets[0] if args.data is None else args.data)
     out = Path(args.out)
     checkpoint = out / CHECKPOINT_FILE
@@ -180,6 +195,19 @@ def fit_deep(args: argparse.Namespace, entry: registry.DeepModel) -> int:
     print(json.dumps({k: v for k, v in metrics.items() if k != "epoch_loss"}, indent=1))
     print(f"wrote {checkpoint}, {METRICS_FILE}, {SAMPLES_FILE}")
     return 0
+
+
+def _given(args: argparse.Namespace, flags: dict[str, Any]) -> list[str]:
+    """The command-line flags among ``flags`` that the user gave (their parser default is
+    None, or False for a switch)."""
+    return [f"--{k.replace('_', '-')}" for k in flags if getattr(args, k) not in (None, False)]
+
+
+def _defaults(args: argparse.Namespace, flags: dict[str, Any]) -> None:
+    """Fill the flags that the user left out with their defaults."""
+    for key, default in flags.items():
+        if getattr(args, key) is None:
+            setattr(args, key, default)
 
 
 def _final(losses: np.ndarray) -> float:
@@ -327,26 +355,24 @@ def _parser() -> argparse.ArgumentParser:
     fitting.add_argument(
         "--backend",
         choices=("numpyro", "pyro"),
-        default="numpyro",
         help="which twin of the model to run (default numpyro: compiled, much faster)",
     )
-    fitting.add_argument("--chains", type=int, default=4)
-    fitting.add_argument("--warmup", type=int, default=1000, help="warm-up steps per chain")
-    fitting.add_argument("--draws", type=int, default=1000, help="kept draws per chain")
+    fitting.add_argument("--chains", type=int, help="chains (default 4)")
+    fitting.add_argument("--warmup", type=int, help="warm-up steps per chain (default 1000)")
+    fitting.add_argument("--draws", type=int, help="kept draws per chain (default 1000)")
     fitting.add_argument("--seed", type=int, default=0)
     fitting.add_argument("--progress", choices=("on", "off"), default="on")
     fitting.add_argument(
         "--precision",
         choices=PRECISIONS,
-        default="float32",
-        help="Bayesian models: float64 samples in double precision, for stiff posteriors",
+        help="float64 samples in double precision, for stiff posteriors (default float32)",
     )
     fitting.add_argument("--out", required=True, help="folder for the results")
     deep = fitting.add_argument_group("deep models (pg.fit)")
     deep.add_argument("--data", help="a built-in data set (default: the model's first)")
     deep.add_argument("--steps", type=int, help="training steps (default 5000)")
-    deep.add_argument("--batch-size", type=int, default=128)
-    deep.add_argument("--lr", type=float, default=1e-3)
+    deep.add_argument("--batch-size", type=int, help="default 128")
+    deep.add_argument("--lr", type=float, help="Adam's learning rate (default 1e-3)")
     again = deep.add_mutually_exclusive_group()
     again.add_argument(
         "--resume", action="store_true", help="continue from DIR/checkpoint.pt to --steps"

@@ -75,7 +75,7 @@ def test_diagnose_reports_checks_and_writes_rank_plot(
         (["diagnose", "{tmp}"], "no posterior.nc in"),
         (["fit", "kidscore_momiq", "--out", "{tmp}"], "posteriordb folder not found"),
         (["fit", "coin", "--chains", "0", "--out", "{tmp}"], "chains must be"),
-        (["fit", "coin", "--steps", "5", "--out", "{tmp}"], "--data and --steps train deep"),
+        (["fit", "coin", "--steps", "5", "--out", "{tmp}"], "--steps: --data and --steps train"),
         (["fit", "vae", "--data", "moons", "--out", "{tmp}"], "data must be one of ('digits',)"),
     ],
     ids=["unknown-model", "missing-posterior", "absent-data", "bad-option", "bayes-steps", "data"],
@@ -182,12 +182,17 @@ def _not_called(*args, **kwargs):
     ("argv", "message"),
     [
         (["fit", "vae", "--steps", "0"], "--steps must be an integer ≥ 1, got 0"),
-        (["fit", "vae", "--sampler", "nuts"], "--sampler picks an MCMC sampler"),
-        (["fit", "coin", "--overwrite"], "--data and --steps train deep models (--resume"),
+        (["fit", "vae", "--sampler", "nuts"], "--sampler: --sampler picks an MCMC sampler"),
+        (["fit", "vae", "--chains", "2", "--backend", "pyro"], "--backend, --chains: --sampler"),
+        (["fit", "coin", "--overwrite"], "--overwrite: --data and --steps train deep models"),
+        (["fit", "coin", "--lr", "0.1", "--jit"], "--lr, --jit: --data and --steps train"),
         (["fit", "coin", "--out", "/proc/nope"], "--out: cannot create or write"),
         (["fit", "maf", "--out", "{tmp}/file/run"], "--out: cannot create or write"),
     ],
-    ids=["deep-steps-0", "deep-sampler", "bayes-overwrite", "bayes-out-proc", "deep-out-file"],
+    ids=[
+        "deep-steps-0", "deep-sampler", "deep-chains", "bayes-overwrite", "bayes-lr",
+        "bayes-out-proc", "deep-out-file",
+    ],  # fmt: skip
 )
 def test_bad_deep_flags_and_unwritable_out_stop_before_any_work(
     argv: list[str],
