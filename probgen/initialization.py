@@ -12,11 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import numpyro.distributions.transforms as numpyro_transforms
 import numpyro.infer.initialization as numpyro_init
 import pyro.infer.autoguide.initialization as pyro_init
 import torch
-from numpyro.handlers import seed, substitute
-from pyro.infer.autoguide.initialization import InitMessenger
 from torch.distributions import transform_to
 
 from probgen.errors import ArgumentError
@@ -52,46 +51,35 @@ def init_strategy(
     return _improper_safe(strategy) if backend == "pyro" else strategy
 
 
-class _Checked(Exception):
-    """Stops the checking run once every site of ``init`` has been reached."""
-
-
 def check_init(program: Any, init: dict[str, Any]) -> None:
     """Raise ``ArgumentError`` naming the first site of ``init`` that is not a latent site
     of ``program`` (a ``programs.Program``, which imports this module), or whose value
-    lies outside its distribution's support.
+    lies outside its distribution's support or on its edge, where the map to the
+    unconstrained space that the samplers run on (the library's ``biject_to``) is infinite.
 
-    The program runs once, eagerly, up to the last site that ``init`` names, with ``init``'s
-    values and the uniform init elsewhere, so that a support that depends on another
-    site's value is read at ``init``'s point; torch's random state is restored after it.
+    The program's trace (``Program.sites``) ran at ``init``'s point, so a support that
+    depends on another site's value is read there.
     """
-    strategy = init_strategy(program.backend, init, program.site_names("latent"))
-    left = set(init)
+    init_strategy(program.backend, init, program.site_names("latent"))  # names latent sites
+    sites = program.sites()
+    for name, given in init.items():
+        support = sites[name].support
+        if not _inside(program.backend, support, _array(program.backend, given)):
+            raise ArgumentError(
+                f"init value {given!r} of site {name!r} lies outside the site's support, "
+                f"{support}, or on its edge: pass a value inside it, or leave {name!r} "
+                "out of init"
+            )
 
-    def checked(site: dict) -> Any:
-        value = strategy(site)
-        name = site["name"]
-        if site["type"] == "sample" and name in left:
-            support = site["fn"].support
-            if not bool(support.check(value).all()):
-                raise ArgumentError(
-                    f"init value {init[name]!r} of site {name!r} lies outside the site's "
-                    f"support, {support}: pass a value inside it, or leave {name!r} out of init"
-                )
-            left.discard(name)
-            if not left:
-                raise _Checked
-        return value
 
-    try:
-        if program.backend == "pyro":
-            with torch.random.fork_rng(), InitMessenger(checked):
-                program.model(*program.args, **program.kwargs)
-        else:
-            with substitute(substitute_fn=checked), seed(rng_seed=0):
-                program.model(*program.args, **program.kwargs)
-    except _Checked:
-        pass
+def _inside(backend: str, support: Any, value: Any) -> bool:
+    if not bool(support.check(value).all()):
+        return False
+    if support.is_discrete:  # no unconstrained space
+        return True
+    if backend == "pyro":
+        return bool(torch.isfinite(torch.distributions.biject_to(support).inv(value)).all())
+    return bool(np.isfinite(numpyro_transforms.biject_to(support).inv(value)).all())
 
 
 def _improper_safe(strategy: Callable) -> Callable:

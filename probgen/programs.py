@@ -159,7 +159,8 @@ class Site:
 
     ``from_latents``: an observed value that the program computes from latent values (a
     residual ``obs=y − f(θ)``), which is not data. ``improper``: a latent site whose prior
-    cannot be sampled (``ImproperUniform``).
+    cannot be sampled (``ImproperUniform``). ``support``: a sample site's support, read
+    where the trace ran (it may depend on other sites' values).
     """
 
     name: str
@@ -169,6 +170,7 @@ class Site:
     enumerated: bool = False
     from_latents: bool = False
     improper: bool = False
+    support: Any = field(default=None, repr=False, compare=False)
 
     @property
     def observed(self) -> bool:
@@ -382,6 +384,7 @@ def _trace_sites(program: Program) -> tuple[dict[str, Site], int, bool]:
                 enumerated=infer.get("enumerate") == "parallel",
                 from_latents=from_latents[name],
                 improper=name in improper,
+                support=node["fn"].support,
             )
     return sites, nesting, subsampled
 

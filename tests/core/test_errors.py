@@ -184,3 +184,15 @@ def test_init_outside_the_support_names_the_site_and_support(coin):
         pg.mcmc(coin, 10, k=7.0, init={"theta": 1.5}, progress=False)
     with pytest.raises(pg.ArgumentError, match=r"init names \['thetta'\]"):
         pg.mcmc(coin, 10, k=7.0, init={"thetta": 0.5}, progress=False)
+
+
+def test_init_on_the_edge_of_the_support_is_refused_where_its_map_is_infinite():
+    """NumPyro's logit(0) is −∞, which NumPyro's own init search reports only as "Cannot
+    find valid initial parameters"; Pyro's biject_to clamps the edge to a finite point."""
+    coin = registry.get("coin")
+    for theta in (0.0, 1.0, -1e-300):
+        with pytest.raises(pg.ArgumentError, match=r"site 'theta' .* or on its edge"):
+            pg.mcmc(coin.numpyro, 10, k=7.0, init={"theta": theta}, progress=False)
+    post = pg.mcmc(coin.pyro, 10, k=7.0, init={"theta": 0.0}, chains=1, warmup=50, draws=50,
+                   progress=False)
+    assert np.all((0 < post.samples["theta"]) & (post.samples["theta"] < 1))
