@@ -12,7 +12,7 @@ from corpus import Case, tensor
 from numpyro.distributions import constraints as nconstraints
 from pyro.distributions import constraints as pconstraints
 
-_y = np.random.default_rng(5).normal(size=(40, 3)) + np.array([0.5, -0.5, 1.0])
+Y = np.random.default_rng(5).normal(size=(40, 3)) + np.array([0.5, -0.5, 1.0])
 
 
 def numpyro_model(y, batch_size=None):
@@ -52,7 +52,7 @@ CASES = [
         "subsample_guide",
         "numpyro",
         numpyro_model,
-        (jnp.asarray(_y, jnp.float32),),
+        (jnp.asarray(Y, jnp.float32),),
         {"batch_size": 8},
         method="svi",
         guide=numpyro_guide,
@@ -61,7 +61,7 @@ CASES = [
         "subsample_guide",
         "pyro",
         pyro_model,
-        (tensor(_y),),
+        (tensor(Y),),
         {"batch_size": 8},
         method="svi",
         guide=pyro_guide,
