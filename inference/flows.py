@@ -45,7 +45,6 @@ tests/inference/test_flow_guides.py.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -229,7 +228,7 @@ class NeuTra:
             reparam = numpyro.infer.reparam.NeuTraReparam(fitted.guide, fitted.state)
             model = reparam.reparam(program.model)
         # the warped program's one latent site is u: the original init does not apply to it
-        warped = dataclasses.replace(program, model=model, init=None, _sites=None)
+        warped = program.rebind(model, init=None)
         # one step's loss is a noisy estimate: average the last hundred
         loss = float(np.mean(fitted.losses[-100:]))
         attrs = {"reparam": self.name, "neutra_guide": self.guide, "neutra_loss": loss}
@@ -263,7 +262,7 @@ class Warped:
             values = self.reparam.transform_sample(jnp.asarray(u))
         sites = self.original.sites()
         samples = {
-            k: as_numpy(values[k]).reshape((chains, draws, *sites[k].value.shape))
+            k: as_numpy(values[k]).reshape((chains, draws, *sites[k].shape))
             for k in self.original.site_names("latent")
         }
         deterministic = self.original.site_names("deterministic")

@@ -8,7 +8,6 @@ L_K = E[log (1/K) Σ_k p(x, z_k) / q(z_k)].
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable
 from typing import Any
@@ -71,9 +70,9 @@ def make_guide(program: Program, guide: str | Callable) -> Callable:
             )
         block = pyro.poutine.block if program.backend == "pyro" else numpyro.handlers.block
         blocked = block(program.model, hide=hidden)
-        program = dataclasses.replace(program, model=blocked, _sites=None)
+        program = program.rebind(blocked)
     if guide in FLOWS:
-        size = sum(np.size(program.sites()[k].value) for k in program.site_names("latent"))
+        size = sum(math.prod(program.sites()[k].shape) for k in program.site_names("latent"))
         if size < 2:
             raise ArgumentError(
                 f"guide={guide!r} needs at least 2 latent dimensions and {program.name} has "

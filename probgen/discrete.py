@@ -53,7 +53,7 @@ def draws(
     if not sites:
         return {}
     nesting = -program.max_plate_nesting - 1
-    shapes = {name: program.sites()[name].value.shape for name in sites}
+    shapes = {name: program.sites()[name].shape for name in sites}
     if program.backend == "pyro":
         values = _pyro_draws(program, latent, sites, nesting, seed)
     else:

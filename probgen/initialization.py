@@ -61,9 +61,9 @@ def check_init(program: Any, init: dict[str, Any]) -> None:
     depends on another site's value is read there.
     """
     init_strategy(program.backend, init, program.site_names("latent"))  # names latent sites
-    sites = program.sites()
+    supports = program.supports(list(init))
     for name, given in init.items():
-        support = sites[name].support
+        support = supports[name]
         if not _inside(program.backend, support, _array(program.backend, given)):
             raise ArgumentError(
                 f"init value {given!r} of site {name!r} lies outside the site's support, "

@@ -137,5 +137,5 @@ def guide_draws(
 
 def _per_draw(program: Program, values: dict[str, Any], n: int) -> dict[str, np.ndarray]:
     """Drop the singleton dims that Pyro's Predictive pads to sites outside plates."""
-    shapes = {name: site.value.shape for name, site in program.sites().items()}
+    shapes = {name: site.shape for name, site in program.sites().items()}
     return {k: as_numpy(v).reshape((n, *shapes[k])) for k, v in values.items()}

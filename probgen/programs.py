@@ -2,7 +2,7 @@
 
 probgen adds no modelling language. It finds out which library a model function uses by
 running it up to its first sample statement, converts the user's data to that library's
-array type, and reads the program's sites from one trace. Before inference, ``check_data``
+array type, and reads the program's sites from one trace (``probgen.tracing``). Before inference, ``check_data``
 refuses unusable data: NaN or inf in an argument or in an observed value computed from the
 arguments alone, and arguments whose shapes the program cannot combine. probgen's own runs
 of a program leave the global random state as they found it (``rng_guard``).
@@ -11,6 +11,7 @@ of a program leave the global random state as they found it (``rng_guard``).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -19,19 +20,12 @@ from typing import Any, Literal
 import jax
 import jax.numpy as jnp
 import numpy as np
-import numpyro
-import numpyro.handlers
-import pyro
-import pyro.poutine
 import pyro.util
 import torch
 from numpyro.primitives import Messenger as NumPyroMessenger
-from pyro.infer.autoguide.initialization import InitMessenger
 from pyro.poutine.messenger import Messenger as PyroMessenger
-from pyro.poutine.util import site_is_subsample
 
-from probgen.errors import ArgumentError, DataError, ModelError, ProbgenError
-from probgen.initialization import init_strategy
+from probgen.errors import ArgumentError, DataError, ModelError
 
 Backend = Literal["pyro", "numpyro"]
 BACKENDS: tuple[Backend, ...] = ("pyro", "numpyro")
@@ -155,22 +149,22 @@ def to_backend(
 
 @dataclass(frozen=True)
 class Site:
-    """One sample or deterministic site of a program, read from a trace.
+    """One sample or deterministic site of a program, read from its trace.
 
-    ``from_latents``: an observed value that the program computes from latent values (a
-    residual ``obs=y − f(θ)``), which is not data. ``improper``: a latent site whose prior
-    cannot be sampled (``ImproperUniform``). ``support``: a sample site's support, read
-    where the trace ran (it may depend on other sites' values).
+    ``shape``: the shape of one value of the site. ``from_latents``: a value that the
+    program computes from latent values; an observed one (a residual ``obs=y − f(θ)``) is
+    not data. ``improper``: a latent site whose prior cannot be sampled
+    (``ImproperUniform``). The values and supports are ``Program.values`` and
+    ``Program.supports``.
     """
 
     name: str
     kind: Literal["latent", "observed", "deterministic"]
-    value: np.ndarray
+    shape: tuple[int, ...]
     discrete: bool = False
     enumerated: bool = False
     from_latents: bool = False
     improper: bool = False
-    support: Any = field(default=None, repr=False, compare=False)
 
     @property
     def observed(self) -> bool:
@@ -188,38 +182,55 @@ class Program:
     device: str = "cpu"
     init: str | dict[str, Any] | None = None
     precision: Precision = "float32"
-    _sites: dict[str, Site] | None = field(default=None, repr=False)
-    _plate_nesting: int = field(default=0, repr=False)
-    _subsampled: bool = field(default=False, repr=False)
+    _trace: Any = field(default=None, repr=False)  # its probgen.tracing.Trace, once run
 
     @property
     def name(self) -> str:
         return _name(self.model)
 
+    def rebind(self, model: Callable, **changes: Any) -> Program:
+        """The same data bound to another model function (a reparametrised or blocked
+        version of this one), traced afresh."""
+        return dataclasses.replace(self, model=model, _trace=None, **changes)
+
     def sites(self) -> dict[str, Site]:
-        """The program's sample sites from one trace, its latents at the starting point of
-        ``init`` (probgen's default: uniform in (−2, 2) of the unconstrained space).
+        """The program's sample and deterministic sites, from one trace at the starting
+        point of ``init`` (probgen's default: uniform in (−2, 2) of the unconstrained
+        space); see ``probgen.tracing``.
 
         The trace runs with the libraries' validation off, so a starting point where the
         program's parameters are invalid does not stop it, and leaves the global random
         state as it was. A program that fails on its arguments raises ``DataError`` (or
         ``ModelError``) naming the site where it failed and the arguments' shapes.
         """
-        if self._sites is None:
-            self._sites, self._plate_nesting, self._subsampled = _trace_sites(self)
-        return self._sites
+        return self._traced().sites
+
+    def values(self, names: list[str] | None = None) -> dict[str, np.ndarray]:
+        """The values of the sites ``names`` (all by default) where the trace ran."""
+        return self._traced().values(self.sites() if names is None else names)
+
+    def supports(self, names: list[str]) -> dict[str, Any]:
+        """The supports of the sample sites ``names``, their bounds where the trace ran (a
+        bound may depend on another site's value)."""
+        return self._traced().supports(names)
 
     @property
     def max_plate_nesting(self) -> int:
         """How many batch dimensions the program's plates use (−dim of the outermost)."""
-        self.sites()
-        return self._plate_nesting
+        return self._traced().plate_nesting
 
     @property
     def subsampled(self) -> bool:
         """Whether a plate of the program draws a minibatch (``subsample_size`` < size)."""
-        self.sites()
-        return self._subsampled
+        return self._traced().subsampled
+
+    def _traced(self) -> Any:
+        if self._trace is None:
+            # imported here: tracing runs Programs, so it imports this module
+            from probgen.tracing import trace
+
+            self._trace = trace(self)
+        return self._trace
 
     @contextlib.contextmanager
     def scope(self) -> Iterator[None]:
@@ -258,7 +269,7 @@ class Program:
         return any(s.enumerated for s in self.sites().values())
 
     def observed_data(self) -> dict[str, np.ndarray]:
-        return {s.name: s.value for s in self.sites().values() if s.observed}
+        return self.values(self.site_names("observed"))
 
     def check_data(self) -> None:
         """Raise ``DataError`` naming the first observed site, then the first argument, with
@@ -268,13 +279,14 @@ class Program:
         observed value computed from latent values (``obs=y − f(θ)``) depends on where the
         sampler starts, and is left to the sampler.
         """
-        for site in self.sites().values():
-            if site.observed and not site.from_latents and (bad := _non_finite(site.value)):
+        data = [s.name for s in self.sites().values() if s.observed and not s.from_latents]
+        for name, value in self.values(data).items():
+            if bad := non_finite(value):
                 raise DataError(
-                    f"observed site {site.name!r} has {bad} NaN or inf value(s); drop or "
+                    f"observed site {name!r} has {bad} NaN or inf value(s); drop or "
                     "impute them (or mask them with a mask= argument) before fitting."
                 )
-        _check_arguments(self)
+        check_arguments(self)
 
 
 def prepare(
@@ -326,187 +338,6 @@ def as_numpy(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
-class _PyroWatch(PyroMessenger):
-    """Makes each continuous latent value an autograd leaf, so that a value computed from
-    one carries a gradient, and keeps the name of the last sample site run."""
-
-    last: str | None = None
-
-    def _pyro_post_sample(self, msg):
-        value = msg["value"]
-        if not msg["is_observed"] and torch.is_tensor(value) and value.is_floating_point():
-            msg["value"] = value.detach().requires_grad_()
-        self.last = msg["name"]
-
-
-class _NumPyroWatch(NumPyroMessenger):
-    """Adds 0·x to each continuous latent value, x being the input of a ``jax.jvp``, so that
-    a value computed from one is a JVP tracer, and keeps the name of the last sample site."""
-
-    def __init__(self, x: jax.Array):
-        super().__init__()
-        self.x, self.last = x, None
-
-    def postprocess_message(self, msg):
-        if msg["type"] != "sample":
-            return
-        value = msg["value"]
-        if not msg["is_observed"] and jnp.issubdtype(jnp.result_type(value), jnp.floating):
-            msg["value"] = value + (0 * self.x).astype(jnp.result_type(value))
-        self.last = msg["name"]
-
-
-def _trace_sites(program: Program) -> tuple[dict[str, Site], int, bool]:
-    # latent values come from the init strategy, which also handles improper priors
-    init = init_strategy(program.backend, program.init)
-    run = _trace_pyro if program.backend == "pyro" else _trace_numpyro
-    with rng_guard():
-        nodes, values, from_latents, improper = run(program, init)
-    sites, nesting, subsampled = {}, 0, False
-    for name, node in nodes.items():
-        infer = node.get("infer") or {}
-        subsampled = subsampled or _subsamples(node)
-        for frame in node.get("cond_indep_stack", ()):
-            if frame.dim is not None:
-                nesting = max(nesting, -frame.dim)
-        # Pyro records pyro.deterministic as an observed sample site marked in ``infer``
-        if node["type"] == "deterministic" or infer.get("_deterministic"):
-            sites[name] = Site(name, "deterministic", values[name])
-        # plates' subsample sites and factor statements are bookkeeping, not sites
-        elif node["type"] == "sample" and not (
-            site_is_subsample(node) or infer.get("is_auxiliary")
-        ):
-            sites[name] = Site(
-                name,
-                "observed" if node["is_observed"] else "latent",
-                values[name],
-                discrete=bool(node["fn"].support.is_discrete),
-                enumerated=infer.get("enumerate") == "parallel",
-                from_latents=from_latents[name],
-                improper=name in improper,
-                support=node["fn"].support,
-            )
-    return sites, nesting, subsampled
-
-
-def _trace_pyro(program: Program, init: Callable):
-    """The program's trace nodes, the values of its sites, whether each value depends on
-    the latents, and the latent sites whose prior cannot be sampled."""
-    watch = _PyroWatch()
-    with (
-        pyro.validation_enabled(False),
-        watch,
-        pyro.poutine.trace() as tracer,
-        InitMessenger(init),
-    ):
-        _call(program, watch)
-        nodes = tracer.get_trace().nodes
-        _check_log_probs(program, nodes)
-    values = {k: as_numpy(v["value"]) for k, v in _valued(nodes).items()}
-    return nodes, values, *_dependence(nodes, lambda v: torch.is_tensor(v) and v.requires_grad)
-
-
-def _trace_numpyro(program: Program, init: Callable):
-    """As ``_trace_pyro``, for a NumPyro program: the trace runs inside ``jax.jvp``, where
-    only values computed from the latents become tracers."""
-    found = []
-
-    def run(x):
-        watch = _NumPyroWatch(x)
-        with (
-            numpyro.validation_enabled(False),
-            watch,
-            numpyro.handlers.trace() as nodes,
-            numpyro.handlers.substitute(substitute_fn=init),
-            numpyro.handlers.seed(rng_seed=0),
-        ):
-            _call(program, watch)
-            _check_log_probs(program, nodes)
-        found.extend([nodes, *_dependence(nodes, lambda v: isinstance(v, jax.core.Tracer))])
-        return {k: v["value"] for k, v in _valued(nodes).items()}
-
-    values, _ = jax.jvp(run, (jnp.zeros(()),), (jnp.ones(()),))
-    nodes, from_latents, improper = found
-    return nodes, {k: as_numpy(v) for k, v in values.items()}, from_latents, improper
-
-
-def _valued(nodes: Mapping[str, dict]) -> dict[str, dict]:
-    return {k: v for k, v in nodes.items() if v["type"] in ("sample", "deterministic")}
-
-
-def _dependence(nodes: Mapping[str, dict], tracked: Callable) -> tuple[dict[str, bool], set[str]]:
-    """Which site values depend on the latents (``tracked(value)``), and which latent sites
-    have a prior that cannot be sampled."""
-    valued = _valued(nodes)
-    improper = {
-        k
-        for k, v in valued.items()
-        if v["type"] == "sample"
-        and not (v["is_observed"] or site_is_subsample(v))
-        and _improper(v["fn"])
-    }
-    return {k: tracked(v["value"]) for k, v in valued.items()}, improper
-
-
-def _call(program: Program, watch: _PyroWatch | _NumPyroWatch) -> None:
-    """Run the program; an error it raises becomes a probgen error naming where it failed."""
-    try:
-        program.model(*program.args, **program.kwargs)
-    except ProbgenError:
-        raise
-    except Exception as exc:
-        where = (
-            f"after its sample site {watch.last!r}"
-            if watch.last
-            else "before its first sample site"
-        )
-        raise _failure(program, where, exc) from exc
-
-
-def _check_log_probs(program: Program, nodes: dict[str, dict]) -> None:
-    """Evaluate each sample site's log density at its value, naming the site that fails:
-    where an observed value's shape does not fit its distribution's."""
-    for name, node in nodes.items():
-        if node["type"] != "sample" or site_is_subsample(node):
-            continue
-        try:
-            node["fn"].log_prob(node["value"])
-        except NotImplementedError:
-            continue  # a distribution without a density: the sampler will say so
-        except Exception as exc:
-            raise _failure(program, f"at its sample site {name!r}", exc) from exc
-
-
-def _failure(program: Program, where: str, exc: Exception) -> ProbgenError:
-    """The error for a program that fails on its arguments: ``DataError`` for the shape and
-    value errors of the array libraries, ``ModelError`` for any other."""
-    _check_arguments(program)  # a NaN argument is the likelier cause: name it
-    shapes = ", ".join(f"{k}: {s}" for k, s in _argument_shapes(program).items()) or "none"
-    cls = (
-        DataError
-        if isinstance(exc, ValueError | RuntimeError | TypeError | IndexError)
-        else ModelError
-    )
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return cls(
-        f"{program.name} fails {where} on these arguments ({type(exc).__name__}: {first}); "
-        f"the arguments' shapes are {shapes}: check that they agree with each other and "
-        "with the program's plates."
-    )
-
-
-def _improper(fn: Any) -> bool:
-    """Whether the distribution cannot be sampled (an improper prior)."""
-    try:
-        if isinstance(fn, torch.distributions.Distribution):
-            fn.sample()
-        else:
-            fn.sample(jax.random.PRNGKey(0))
-    except NotImplementedError:
-        return True
-    return False
-
-
 def _arguments(program: Program) -> dict[str, Any]:
     """The program's arguments by parameter name (``argument i`` where it has none);
     entries of a dict argument are named ``name['key']``."""
@@ -529,7 +360,7 @@ def _arguments(program: Program) -> dict[str, Any]:
     return flat
 
 
-def _argument_shapes(program: Program) -> dict[str, tuple[int, ...]]:
+def argument_shapes(program: Program) -> dict[str, tuple[int, ...]]:
     return {
         name: tuple(np.shape(value))
         for name, value in _arguments(program).items()
@@ -537,17 +368,17 @@ def _argument_shapes(program: Program) -> dict[str, tuple[int, ...]]:
     }
 
 
-def _check_arguments(program: Program) -> None:
+def check_arguments(program: Program) -> None:
     """Raise ``DataError`` naming the first argument with NaN or inf values."""
     for name, value in _arguments(program).items():
-        if bad := _non_finite(value):
+        if bad := non_finite(value):
             raise DataError(
                 f"argument {name!r} has {bad} NaN or inf value(s); drop or impute them "
                 "before fitting."
             )
 
 
-def _non_finite(value: Any) -> int:
+def non_finite(value: Any) -> int:
     """How many NaN or inf entries a floating array or number holds (0 for anything else)."""
     if isinstance(value, bool | int | str) or value is None:
         return 0
@@ -558,16 +389,6 @@ def _non_finite(value: Any) -> int:
     if not np.issubdtype(array.dtype, np.inexact):
         return 0
     return int(np.size(array) - np.isfinite(array).sum())
-
-
-def _subsamples(node: dict) -> bool:
-    if node["type"] == "plate":  # NumPyro's plate statement
-        size, subsample_size = node["args"]
-    elif site_is_subsample(node):  # Pyro's plate statement
-        size, subsample_size = node["fn"].size, node["fn"].subsample_size
-    else:
-        return False
-    return subsample_size is not None and subsample_size < size
 
 
 def _name(model: Callable) -> str:

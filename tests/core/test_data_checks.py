@@ -41,7 +41,7 @@ def test_arma11_residuals_are_not_checked_as_data():
     for model in (numpyro_arma11, pyro_arma11):
         program = prepare(model, (), data, init=explosive)
         # with |θ| > 1 the recursion overflows (float32): the residuals are not finite
-        assert not np.isfinite(program.sites()["err"].value).all()
+        assert not np.isfinite(program.values(["err"])["err"]).all()
         assert program.sites()["err"].from_latents
         program.check_data()  # no DataError
 
@@ -84,9 +84,9 @@ def test_sites_start_at_init():
     data = {"T": 3, "y": np.array([0.1, 0.2, 0.3])}
     init = {"mu": 0.5, "phi": 0.25, "theta": -0.5, "sigma": 2.0}
     for model in (numpyro_arma11, pyro_arma11):
-        sites = prepare(model, (), data, init=init).sites()
+        values = prepare(model, (), data, init=init).values(list(init))
         for name, value in init.items():
-            np.testing.assert_allclose(sites[name].value, value)
+            np.testing.assert_allclose(values[name], value)
 
 
 def _regressions():
