@@ -15,8 +15,12 @@ the note on fixed costs below). Each timed call is the whole call, a fresh ``MCM
 each time, so both sides trace and compile their sampling loop (NumPyro compiles it again
 for every new ``MCMC``) and both pay it. One untimed round warms up the process (imports,
 JAX start-up); then ``--rounds`` rounds, the two calls back to back, the order alternating
-per round. The table gives each side's median seconds with the spread (min–max), and the
-median of the per-round ratios probgen / raw (target ≤ 1.05).
+per round. The table gives each side's median seconds with the spread (min–max), the
+median of the per-round ratios probgen / raw (target ≤ 1.05), and probgen's own layer
+measured directly: the median seconds of each ``pg.mcmc`` call spent outside the library's
+``MCMC.run`` ("layer s"), and 1 + layer / raw, the ratio that layer alone makes. The
+runs vary by ±15 % from round to round on this machine, which the whole-call ratio
+carries and the layer's figure does not.
 
 Coin: the fixed cost of the layer on the smallest program (θ ~ Beta(1, 1), 7 heads in 10),
 as the sum of the medians of the parts that probgen adds: the detection of the library
@@ -26,23 +30,30 @@ as the sum of the medians of the parts that probgen adds: the detection of the l
 (``--coin-warmup`` + ``--coin-draws``), whose median blurs the first two parts in the noise
 of the sampling.
 
-On the corpus, probgen's part is one run of the program outside the compiled loop (the
-trace that reads its sites and checks its data): about 0.02 s, but 0.15–0.3 s for a
-NumPyro ``scan``, whose body JAX compiles for that run as it does again for the sampler.
-A fixed cost, so the ratio on such a program falls as the run grows.
+On the corpus, probgen's part is the trace that reads the program's sites and checks its
+data (``probgen.tracing``): one eager run of a Pyro program, one staged (uncompiled) trace
+of a NumPyro program, about 0.01–0.05 s in all, and the conversion of the draws.
+probgen's persistent XLA cache is off here (``PROBGEN_JAX_CACHE=0``): in one process it
+would serve the raw side's compilations too.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import jax
-import numpyro
+# the layer's cost with compilation counted on both sides: probgen's persistent XLA cache
+# (probgen.jax_cache) would also serve raw NumPyro's compilations in this one process
+os.environ["PROBGEN_JAX_CACHE"] = "0"
+
+import jax  # noqa: E402
+import numpyro  # noqa: E402
 import pyro
 import torch
 from machine import describe_machine
@@ -84,6 +95,32 @@ def interleaved(ours: Callable, theirs: Callable, rounds: int) -> tuple[list, li
     return times
 
 
+@contextlib.contextmanager
+def library_time() -> Iterator[list[float]]:
+    """The seconds spent inside the libraries' ``MCMC.run`` during the block: the rest of a
+    ``pg.mcmc`` call is probgen's own layer."""
+    spent: list[float] = []
+    originals = {cls: cls.run for cls in (numpyro.infer.MCMC, pyro.infer.MCMC)}
+
+    def timed(original):
+        def run(self, *args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                spent.append(time.perf_counter() - start)
+
+        return run
+
+    for cls, original in originals.items():
+        cls.run = timed(original)
+    try:
+        yield spent
+    finally:
+        for cls, original in originals.items():
+            cls.run = original
+
+
 def corpus_table(args: argparse.Namespace) -> list[str]:
     corpus.WARMUP, corpus.DRAWS = args.warmup, args.draws
     cases = [c for c in CASES if c.method == "mcmc" and c.compare == "draws"]
@@ -93,24 +130,39 @@ def corpus_table(args: argparse.Namespace) -> list[str]:
         f"corpus: {len(cases)} programs, 1 chain × ({args.warmup} warm-up + {args.draws} "
         f"draws), {args.rounds} rounds; seconds: median (min–max)"
     )
-    print(f"  {'program':<30} {'pg.mcmc':>22} {'raw MCMC':>22} {'ratio':>6}")
+    print(
+        f"  {'program':<30} {'pg.mcmc':>22} {'raw MCMC':>22} {'ratio':>6} "
+        f"{'layer s':>7} {'1+layer/raw':>11}"
+    )
     failed = []
     for case in cases:
-        ours, theirs = interleaved(
-            lambda case=case: corpus.run_probgen(case),
-            lambda case=case: corpus.run_raw(case),
-            args.rounds,
-        )
+        with library_time() as inside:
+            ours, theirs = interleaved(
+                lambda case=case: corpus.run_probgen(case),
+                lambda case=case: corpus.run_raw(case),
+                args.rounds,
+            )
         jax.clear_caches()  # every call compiles afresh: without this, memory runs out
         ratio = statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
+        # the library's run inside each timed pg.mcmc call (every other entry: raw's own)
+        own = [ours[r] - inside[_probgen_call(r)] for r in range(args.rounds)]
+        layer = statistics.median(own)
+        layer_ratio = 1 + layer / statistics.median(theirs)
         flag = "" if ratio <= RATIO_TARGET else "  > target"
         if flag:
             failed.append(case.id)
         print(
-            f"  {case.id:<30} {spread(ours):>22} {spread(theirs):>22} {ratio:6.3f}{flag}",
+            f"  {case.id:<30} {spread(ours):>22} {spread(theirs):>22} {ratio:6.3f} "
+            f"{layer:7.3f} {layer_ratio:11.3f}{flag}",
             flush=True,
         )
     return failed
+
+
+def _probgen_call(r: int) -> int:
+    """The index in ``library_time``'s list of the library run inside round r's pg.mcmc
+    call: after the untimed round's two runs, rounds alternate probgen first, raw first."""
+    return 2 + 2 * r + (0 if r % 2 == 0 else 1)
 
 
 def coin_table(args: argparse.Namespace) -> list[str]:

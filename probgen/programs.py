@@ -2,10 +2,11 @@
 
 probgen adds no modelling language. It finds out which library a model function uses by
 running it up to its first sample statement, converts the user's data to that library's
-array type, and reads the program's sites from one trace (``probgen.tracing``). Before inference, ``check_data``
-refuses unusable data: NaN or inf in an argument or in an observed value computed from the
-arguments alone, and arguments whose shapes the program cannot combine. probgen's own runs
-of a program leave the global random state as they found it (``rng_guard``).
+array type, and reads the program's sites from one trace (``probgen.tracing``). Before
+inference, ``check_data`` refuses unusable data: NaN or inf in an argument or in an
+observed value computed from the arguments alone, and arguments whose shapes the program
+cannot combine. probgen's own runs of a program leave the global random state as they
+found it (``rng_guard``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import torch
 from numpyro.primitives import Messenger as NumPyroMessenger
 from pyro.poutine.messenger import Messenger as PyroMessenger
 
+from probgen import jax_cache
 from probgen.errors import ArgumentError, DataError, ModelError
 
 Backend = Literal["pyro", "numpyro"]
@@ -301,7 +303,8 @@ def prepare(
     """Bind ``model`` to its data: pick the backend, convert the data, check the device.
 
     ``init`` (see ``initialization.init_strategy``) is where the program's trace puts its
-    latent sites. ``precision`` is ``to_backend``'s: call under ``precision_scope``."""
+    latent sites. ``precision`` is ``to_backend``'s: call under ``precision_scope``. A
+    NumPyro program turns JAX's persistent compilation cache on (``probgen.jax_cache``)."""
     if not callable(model):
         raise ArgumentError(f"model must be a callable program, got {type(model).__name__}")
     if backend is None:
@@ -309,6 +312,8 @@ def prepare(
     elif backend not in BACKENDS:
         raise ArgumentError(f"backend must be 'pyro' or 'numpyro', got {backend!r}")
     device = check_device(device, backend)
+    if backend == "numpyro":
+        jax_cache.enable()
     args = tuple(to_backend(a, backend, device, precision) for a in args)
     kwargs = {k: to_backend(v, backend, device, precision) for k, v in kwargs.items()}
     return Program(model, args, kwargs, backend, device, init, precision)
