@@ -9,14 +9,16 @@ analytic KL):
 
     loss = −(1/B) Σ_i [log p(x_i | z_i) + log p(z_i) − log q(z_i | x_i)],
 
-with Adam at the same learning rate, from the same initial weights, batch 128:
+with the same optimizer on every side, pg.fit's Adam fused into one kernel
+(``objectives.base.adam``: ``torch.optim.Adam(..., fused=True)``), at the same learning
+rate, from the same initial weights, batch 128:
 
 1. ``pg.fit(vae, x, steps=S, batch_size=128, progress=False, jit_compile=True)`` (the
    headline: after the first epoch, the loss is a graph traced by the PyTorch JIT);
    beside it the same without ``jit_compile`` (Pyro's ``Trace_ELBO`` in Python each step);
 2. a hand-written PyTorch loop: two ``nn.Sequential`` MLPs, the loss above written out,
-   ``torch.optim.Adam``, a fresh ``randperm`` each epoch, ``loss.item()`` each step;
-3. Pyro's ``SVI(model, guide, pyro.optim.Adam, Trace_ELBO())`` on the same
+   that fused Adam, a fresh ``randperm`` each epoch, ``loss.item()`` each step;
+3. Pyro's ``SVI(model, guide, pyro.optim.Adam({"fused": True, ...}), Trace_ELBO())`` on the same
    ``PyroModule``: ``model`` and ``guide`` call ``pyro.module("vae", vae)`` and then
    ``vae.model`` / ``vae.guide`` (the VAE's networks are plain ``nn.Module``s, which
    Pyro's param store sees only through ``pyro.module``: ``SVI(vae.model, vae.guide, ...)``
@@ -52,6 +54,7 @@ from torch import nn
 
 import probgen as pg
 from probgen.datasets import digits
+from probgen.inference.objectives.base import adam
 from probgen.models import VAE
 
 TARGET = 1.3
@@ -83,7 +86,7 @@ def hand_networks(vae: VAE) -> tuple[nn.Sequential, nn.Sequential]:
 def hand_loop(vae: VAE, x: torch.Tensor, steps: int, batch: int, lr: float, seed: int):
     """The single-sample ELBO loop written out in PyTorch; returns the per-step losses."""
     encoder, decoder = hand_networks(vae)
-    optimizer = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], lr=lr)
+    optimizer = adam([*encoder.parameters(), *decoder.parameters()], lr=lr)  # pg.fit's own
     generator = torch.Generator().manual_seed(seed)
     x = x.flatten(1)
     per_epoch = -(-len(x) // batch)
@@ -122,7 +125,7 @@ def svi_loop(vae: VAE, x: torch.Tensor, steps: int, batch: int, lr: float, seed:
         vae.guide(xb, size)
 
     pyro.clear_param_store()  # the fresh VAE's weights, not the last run's
-    svi = SVI(model, guide, pyro.optim.Adam({"lr": lr}), Trace_ELBO())
+    svi = SVI(model, guide, pyro.optim.Adam({"lr": lr, "fused": True}), Trace_ELBO())
     generator = torch.Generator().manual_seed(seed)
     size, per_epoch = len(x), -(-len(x) // batch)
     losses = []
