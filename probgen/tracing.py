@@ -177,8 +177,8 @@ _VALUED = ("sample", "deterministic")
 
 
 def _trace_pyro(program: Program, init: Callable):
-    """The program's trace nodes, whether each site's value depends on the latents, and
-    the concrete values and supports of its sites."""
+    """The program's trace nodes, what each valued site holds (``_Found``), and its sites'
+    values and supports, all concrete (no staged program to compute them from)."""
     watch = _PyroWatch()
     with (
         pyro.validation_enabled(False),
@@ -282,6 +282,8 @@ def _check_log_probs(program: Program, nodes: dict[str, dict]) -> None:
             node["fn"].log_prob(node["value"])
         except NotImplementedError:
             continue  # a distribution without a density: the sampler will say so
+        except _CONCRETIZATION as exc:
+            raise _unstageable(program, exc, f"at its sample site {name!r}") from exc
         except Exception as exc:
             raise _failure(program, f"at its sample site {name!r}", exc) from exc
 

@@ -94,3 +94,18 @@ def test_a_program_that_jax_cannot_stage_is_refused_as_numpyro_refuses_it():
         raw.run(jax.random.PRNGKey(0), y)
     with pytest.raises(pg.ModelError, match=r"after its sample site 'mu' when JAX traces"):
         pg.mcmc(model, y, progress=False)
+
+
+def test_a_density_that_jax_cannot_stage_names_its_site():
+    class Branching(ndist.Normal):
+        def log_prob(self, value):
+            if jnp.any(value > self.loc):  # a Python branch on a staged value
+                return super().log_prob(value)
+            return super().log_prob(2 * self.loc - value)
+
+    def model(y):
+        mu = numpyro.sample("mu", ndist.Normal(0.0, 1.0))
+        numpyro.sample("y", Branching(mu, 1.0), obs=y)
+
+    with pytest.raises(pg.ModelError, match=r"at its sample site 'y' when JAX traces"):
+        pg.mcmc(model, jnp.ones(3), progress=False)
