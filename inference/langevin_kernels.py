@@ -34,7 +34,8 @@ from pyro.infer.mcmc.adaptation import WarmupAdapter
 from pyro.ops.integrator import potential_grad
 
 from probgen.inference import langevin
-from probgen.inference.kernels import NumPyroFlatKernel, PyroFlatKernel
+from probgen.inference.flat_numpyro import NumPyroFlatKernel
+from probgen.inference.flat_pyro import PyroFlatKernel
 from probgen.inference.langevin import LangevinState
 from probgen.inference.metropolis import keep_finite_jax, keep_finite_torch
 from probgen.initialization import init_strategy

@@ -33,7 +33,8 @@ import jax.numpy as jnp
 import torch
 from jax.flatten_util import ravel_pytree
 
-from probgen.inference.kernels import NumPyroFlatKernel, PyroFlatKernel
+from probgen.inference.flat_numpyro import NumPyroFlatKernel
+from probgen.inference.flat_pyro import PyroFlatKernel
 from probgen.inference.metropolis import accept_jax, accept_torch
 from probgen.initialization import init_strategy
 from probgen.programs import Program

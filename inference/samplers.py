@@ -1,21 +1,23 @@
-"""Sampler names, as ``pg.mcmc(..., sampler=NAME)`` takes them, and their defaults."""
+"""Sampler names, as ``pg.mcmc(..., sampler=NAME)`` takes them, and their defaults.
+
+Each sampler's module is imported when the sampler is first looked up (``SAMPLERS[name]``
+or ``from probgen.inference.samplers import MALA``), so that naming the samplers, as the
+command line's ``--help`` does, imports neither library.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import MISSING, fields
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from probgen import lazy
 from probgen.errors import ArgumentError
-from probgen.inference.gibbs import Gibbs
-from probgen.inference.independence import Independence
-from probgen.inference.kernels import Kernel
-from probgen.inference.mala import MALA
-from probgen.inference.mcmc import HMC, NUTS
-from probgen.inference.mh import RandomWalk
-from probgen.inference.sgld import SGLD
-from probgen.inference.ula import ULA
-from probgen.programs import Program
+
+if TYPE_CHECKING:
+    from probgen.inference.kernels import Kernel
+    from probgen.programs import Program
 
 
 @runtime_checkable
@@ -35,16 +37,41 @@ class Sampler(Protocol):
     ) -> Callable[[], Kernel]: ...
 
 
-SAMPLERS: dict[str, type] = {
-    "nuts": NUTS,
-    "hmc": HMC,
-    "mh": RandomWalk,
-    "independence": Independence,
-    "ula": ULA,
-    "mala": MALA,
-    "sgld": SGLD,
-    "gibbs": Gibbs,
-}
+class _Classes(Mapping[str, type]):
+    """Sampler classes by name, each imported from its module on first lookup."""
+
+    def __init__(self, paths: dict[str, str]):
+        self.paths = paths  # name: "module.Class"
+
+    def __getitem__(self, name: str) -> type:
+        module, _, cls = self.paths[name].rpartition(".")
+        return getattr(importlib.import_module(module), cls)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+SAMPLERS: Mapping[str, type] = _Classes(
+    {
+        "nuts": "probgen.inference.mcmc.NUTS",
+        "hmc": "probgen.inference.mcmc.HMC",
+        "mh": "probgen.inference.mh.RandomWalk",
+        "independence": "probgen.inference.independence.Independence",
+        "ula": "probgen.inference.ula.ULA",
+        "mala": "probgen.inference.mala.MALA",
+        "sgld": "probgen.inference.sgld.SGLD",
+        "gibbs": "probgen.inference.gibbs.Gibbs",
+    }
+)
+
+# ``from probgen.inference.samplers import MALA``: each class, from its module
+__getattr__, __dir__ = lazy.attributes(
+    __name__,
+    {cls: module for module, _, cls in (p.rpartition(".") for p in SAMPLERS.paths.values())},
+)
 
 
 def resolve(sampler: str | Sampler, **settings: Any) -> Sampler:

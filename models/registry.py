@@ -5,11 +5,14 @@ module as an entry point of the group ``probgen.zoo`` (pyproject.toml); the regi
 imports every module of the group on first use, so a new family, in probgen or in a
 package of its own, needs no change here. An entry says what the command line can do
 with its model: the sampler or objective it is fitted by, the data it takes, what to do
-after training and which draws to show.
+after training and which draws to show. Registering imports no array library: a deep
+model's class is named by its path and imported when a model is built, so that ``probgen
+list`` runs without torch or JAX.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,13 +57,17 @@ class DeepModel:
     set, and ``data(name)`` loads the data set ``name`` (one of ``datasets``, the first is
     the default) in the form the model takes (binarized or quantized digits, 2-D toys).
 
-    ``default_objective`` is the model's ``pg.fit`` objective; ``after_fit(model,
+    ``model`` is the path of its class ("package.module.Class"), imported by
+    ``model_class()``; ``default_objective`` is the class's ``pg.fit`` objective, which the
+    listing shows without the import (tests/models/test_registry.py checks that the two
+    agree); ``after_fit(model,
     dataset)`` finishes a trained model (VQ-VAE fits its prior over codes); ``preview(model)``
     returns the images that ``probgen fit`` shows in a square grid.
     """
 
     name: str
     description: str
+    model: str
     build: Callable[[Any], Any]
     data: Callable[[str], Any]
     datasets: tuple[str, ...]
@@ -73,11 +80,17 @@ class DeepModel:
         """What ``probgen fit`` fits it with: its default objective."""
         return self.default_objective
 
+    def model_class(self) -> type:
+        """The model's class, imported from its module."""
+        module, _, cls = self.model.rpartition(".")
+        return getattr(importlib.import_module(module), cls)
+
 
 def deep_model(
     name: str,
     description: str,
-    cls: type,
+    model: str,
+    objective: str,
     data: Callable[[str], Any],
     datasets: tuple[str, ...],
     *,
@@ -85,26 +98,31 @@ def deep_model(
     preview: Callable[[Any], Any] | None = None,
     **options: Any,
 ) -> DeepModel:
-    """Register the model ``cls(dataset.event_shape, **options)`` on ``datasets``, loaded
-    by ``data(name)``; ``name`` and ``description`` as ``probgen list`` shows them."""
+    """Register the model ``Class(dataset.event_shape, **options)``, ``model`` naming the
+    class ("package.module.Class") and ``objective`` its ``default_objective``, on
+    ``datasets``, loaded by ``data(name)``; ``name`` and ``description`` as ``probgen list``
+    shows them."""
 
     def load(dataset: str) -> Any:
         if dataset not in datasets:
             raise ArgumentError(f"data must be one of {datasets} for this model, got {dataset!r}")
         return data(dataset)
 
-    return register(
-        DeepModel(
-            name=name,
-            description=description,
-            build=lambda dataset: cls(dataset.event_shape, **options),
-            data=load,
-            datasets=datasets,
-            default_objective=cls.default_objective,
-            after_fit=after_fit,
-            preview=preview,
-        )
+    def build(dataset: Any) -> Any:
+        return entry.model_class()(dataset.event_shape, **options)
+
+    entry = DeepModel(
+        name=name,
+        description=description,
+        model=model,
+        build=build,
+        data=load,
+        datasets=datasets,
+        default_objective=objective,
+        after_fit=after_fit,
+        preview=preview,
     )
+    return register(entry)
 
 
 _ZOO: dict[str, BayesModel | DeepModel] = {}

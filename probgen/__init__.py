@@ -7,9 +7,7 @@ models behind it, which keeps the packages' imports one-way (tests/core/test_lay
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from probgen import lazy
 from probgen.errors import ArgumentError, DataError, ModelError, ProbgenError, TrainingError
 
 _LAZY = {
@@ -37,13 +35,4 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'probgen' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy.attributes(__name__, _LAZY)

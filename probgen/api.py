@@ -10,27 +10,32 @@ import difflib
 import inspect
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
+from probgen import lazy
 from probgen.checks import at_least, fraction, number, positive_float
-from probgen.datasets.base import Dataset
 from probgen.errors import ArgumentError, ModelError
-from probgen.inference import batches as _batches
-from probgen.inference import fit as _fit
-from probgen.inference import flows as _flows
-from probgen.inference import mcmc as _mcmc
-from probgen.inference import objectives as _objectives
-from probgen.inference import svi as _svi
-from probgen.inference.flows import NeuTra
-from probgen.inference.mcmc import NUTS
-from probgen.inference.objectives import Objective
 from probgen.inference.samplers import Sampler, resolve
 from probgen.initialization import check_init
-from probgen.models.base import GenerativeModel
 from probgen.programs import Backend, Precision, Program, check_device, precision_scope, prepare
-from probgen.results import Posterior, Run, VIResult
+
+if TYPE_CHECKING:
+    import torch
+
+    from probgen.datasets.base import Dataset
+    from probgen.inference.flows import NeuTra
+    from probgen.inference.objectives import Objective
+    from probgen.models.base import GenerativeModel
+    from probgen.results import Posterior, Run, VIResult
+
+# each entry point imports the inference it runs when it is called
+_batches = lazy.load("probgen.inference.batches", globals())
+_fit = lazy.load("probgen.inference.fit", globals())
+_flows = lazy.load("probgen.inference.flows", globals())
+_mcmc = lazy.load("probgen.inference.mcmc", globals())
+_models = lazy.load("probgen.models.base", globals())
+_objectives = lazy.load("probgen.inference.objectives", globals())
+_svi = lazy.load("probgen.inference.svi", globals())
 
 
 def mcmc(
@@ -84,9 +89,10 @@ def mcmc(
     with precision_scope(precision):
         program = _bind(model, args, kwargs, backend, device, init, mcmc, precision)
         _latents(program)
-        if isinstance(spec, NUTS):
+        if isinstance(spec, _mcmc.NUTS):
             _continuous_latents(program, spec.name)
-        neutra = _flows.neutra(reparam, program, spec, init)
+        # the flows' module imports both libraries: only a reparametrised call needs it
+        neutra = None if reparam is None else _flows.neutra(reparam, program, spec, init)
         if neutra is not None:
             steps, particles = neutra.budget(program.backend)
             guide = _svi.make_guide(program, neutra.guide)
@@ -232,7 +238,7 @@ def fit(
     ``metrics["epoch_loss"]`` (their mean over each complete epoch), the objective's other
     named values per step, and ``checkpoints``.
     """
-    if not isinstance(model, GenerativeModel):
+    if not isinstance(model, _models.GenerativeModel):
         raise ArgumentError(
             f"model must be a probgen.models.base.GenerativeModel (a zoo model), got "
             f"{type(model).__name__}; fit a Pyro or NumPyro program with pg.svi or pg.mcmc"

@@ -11,9 +11,10 @@ import math
 from collections.abc import Sequence
 from numbers import Integral, Real
 
-import torch
-
+from probgen import lazy
 from probgen.errors import ArgumentError, DataError
+
+torch = lazy.load("torch", globals())
 
 # the largest count or seed: JAX indexes and seeds with 32-bit integers by default
 LARGEST = 2**31 - 1

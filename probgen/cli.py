@@ -26,24 +26,30 @@ import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import arviz as az
-import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 
-from probgen import plots
+from probgen import lazy
 from probgen.api import fit as train
 from probgen.api import mcmc
 from probgen.checks import at_least
 from probgen.errors import ArgumentError, ProbgenError
 from probgen.files import atomic_write, writable_folder
-from probgen.inference import checkpoint as _checkpoint
 from probgen.inference.samplers import SAMPLERS
 from probgen.models import registry
 from probgen.programs import PRECISIONS
-from probgen.results import Posterior
+
+if TYPE_CHECKING:
+    from probgen.results import Posterior
+
+# each command imports what it runs: `probgen --help` and `probgen list` load no library
+_checkpoint = lazy.load("probgen.inference.checkpoint", globals())
+az = lazy.load("arviz", globals())
+matplotlib = lazy.load("matplotlib", globals())
+plots = lazy.load("probgen.plots", globals())
+plt = lazy.load("matplotlib.pyplot", globals())
+results = lazy.load("probgen.results", globals())
 
 CHECKPOINT_FILE = "checkpoint.pt"
 METRICS_FILE = "metrics.json"
@@ -70,7 +76,6 @@ CHECKS_ONE_CHAIN = "checks (ESS, divergences, E-BFMI; R̂ compares chains: it ne
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
     args = _parser().parse_args(argv)
-    matplotlib.use("Agg")  # files only: no window, no display needed
     try:
         return args.run(args)
     except (ProbgenError, OSError) as error:
@@ -99,6 +104,7 @@ def fit(args: argparse.Namespace) -> int:
     full precision) and ``DIR/trace.png``; prints the summary and the convergence checks.
     A deep model is trained instead (``fit_deep``).
     """
+    matplotlib.use("Agg")  # files only: no window, no display needed
     entry = registry.get(args.model)
     if isinstance(entry, registry.DeepModel):
         return fit_deep(args, entry)
@@ -254,6 +260,7 @@ def diagnose(args: argparse.Namespace) -> int:
     which is to report them (one line each, under the checks heading). A non-zero status
     is kept for a diagnosis that could not run, so scripts can tell the two apart.
     """
+    matplotlib.use("Agg")  # files only: no window, no display needed
     folder = Path(args.dir)
     path = folder / POSTERIOR_FILE
     if not path.is_file():
@@ -263,7 +270,7 @@ def diagnose(args: argparse.Namespace) -> int:
             f"no {POSTERIOR_FILE} in {folder}, nor the {CHECKPOINT_FILE} of a deep model's "
             f"training: run `probgen fit MODEL --out {folder}` first"
         )
-    posterior = Posterior.load(path)
+    posterior = results.Posterior.load(path)
     idata = posterior.to_arviz()
     _report(posterior, f"{idata.attrs.get('model', path)}: {posterior!r}")
     _save_figure(az.plot_rank(idata), folder / RANK_FILE)

@@ -9,18 +9,18 @@ draw of z per draw of θ gives draws of the joint posterior p(z, θ | x).
 
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import numpyro.contrib.funsor
-import numpyro.handlers
-import pyro
-import pyro.infer
-import pyro.poutine
-import torch
 
+from probgen import lazy
 from probgen.errors import ArgumentError, ModelError
 from probgen.programs import Program, as_numpy, to_backend
+
+jax = lazy.load("jax", globals())
+jnp = lazy.load("jax.numpy", globals())
+numpyro = lazy.load("numpyro", globals())
+numpyro_funsor = lazy.load("numpyro.contrib.funsor", globals())
+pyro = lazy.load("pyro", globals())
+torch = lazy.load("torch", globals())
 
 
 def enumerated_sites(program: Program) -> list[str]:
@@ -84,7 +84,7 @@ def _numpyro_draws(program, latent, sites, first_dim, seed):
 
     def one(key, values):
         conditioned = numpyro.handlers.substitute(program.model, data=values)
-        sampler = numpyro.contrib.funsor.infer_discrete(
+        sampler = numpyro_funsor.infer_discrete(
             conditioned, first_available_dim=first_dim, temperature=1, rng_key=key
         )
         trace = numpyro.handlers.trace(numpyro.handlers.seed(sampler, key)).get_trace(

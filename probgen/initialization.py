@@ -12,13 +12,14 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import numpyro.distributions.transforms as numpyro_transforms
-import numpyro.infer.initialization as numpyro_init
-import pyro.infer.autoguide.initialization as pyro_init
-import torch
-from torch.distributions import transform_to
 
+from probgen import lazy
 from probgen.errors import ArgumentError
+
+numpyro_init = lazy.load("numpyro.infer.initialization", globals())
+numpyro_transforms = lazy.load("numpyro.distributions.transforms", globals())
+pyro_init = lazy.load("pyro.infer.autoguide.initialization", globals())
+torch = lazy.load("torch", globals())
 
 STRATEGIES = ("uniform", "median", "mean", "sample")
 
@@ -38,8 +39,7 @@ def init_strategy(
         unknown = sorted(set(init) - set(latent or ()))
         if latent is not None and unknown:
             raise ArgumentError(
-                f"init names {unknown}, which are not latent sites; the latent sites are "
-                f"{latent}"
+                f"init names {unknown}, which are not latent sites; the latent sites are {latent}"
             )
         strategy = lib.init_to_value(values={k: _array(backend, v) for k, v in init.items()})
     elif init in STRATEGIES:
@@ -90,7 +90,7 @@ def _improper_safe(strategy: Callable) -> Callable:
         try:
             return strategy(site)
         except NotImplementedError:  # an improper prior cannot be sampled
-            return transform_to(fn.support)(torch.rand(fn.shape()) * 4 - 2)
+            return torch.distributions.transform_to(fn.support)(torch.rand(fn.shape()) * 4 - 2)
 
     return init
 

@@ -25,20 +25,20 @@ from __future__ import annotations
 
 from typing import Literal
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import numpyro.contrib.funsor
-import numpyro.handlers
-import numpyro.primitives
-import pyro
-import pyro.infer
-import pyro.poutine
-import pyro.poutine.messenger
-import torch
 
+from probgen import lazy
 from probgen.errors import ModelError
-from probgen.programs import Program, as_numpy, to_backend
+from probgen.programs import Program, as_numpy, is_tensor, to_backend
+
+jax = lazy.load("jax", globals())
+jnp = lazy.load("jax.numpy", globals())
+numpyro = lazy.load("numpyro", globals())
+numpyro_funsor = lazy.load("numpyro.contrib.funsor", globals())
+numpyro_handlers = lazy.load("probgen.numpyro_handlers", globals())
+pyro = lazy.load("pyro", globals())
+pyro_handlers = lazy.load("probgen.pyro_handlers", globals())
+torch = lazy.load("torch", globals())
 
 Unit = Literal["observation", "sequence"]
 
@@ -106,7 +106,7 @@ def _enum_trace(program: Program, values: dict[str, np.ndarray]):
             return pyro.poutine.trace(model).get_trace(*program.args, **program.kwargs).nodes
     values = {k: jnp.asarray(v) for k, v in values.items()}
     model = numpyro.handlers.substitute(program.model, data=values)
-    model = numpyro.contrib.funsor.enum(model, first_available_dim=_first_dim(program))
+    model = numpyro_funsor.enum(model, first_available_dim=_first_dim(program))
     model = numpyro.handlers.seed(model, 0)
     return numpyro.handlers.trace(model).get_trace(*program.args, **program.kwargs)
 
@@ -135,9 +135,7 @@ def _per_observation(program, latent, sites, plates) -> np.ndarray:
             for i in range(n)
         ]
         return np.stack(rows)
-    return np.asarray(
-        jax.vmap(lambda values: contract(_enum_trace(program, values), jnp))(latent)
-    )
+    return np.asarray(jax.vmap(lambda values: contract(_enum_trace(program, values), jnp))(latent))
 
 
 def _logsumexp(x, axes, lib):
@@ -154,7 +152,7 @@ def _one_hot_masks(plates: dict[int, int], nesting: int) -> np.ndarray:
     shape = [1] * nesting
     for dim, size in plates.items():
         shape[dim] = size
-    shape = shape[nesting + min(plates, default=0):]  # no leading dims of size one
+    shape = shape[nesting + min(plates, default=0) :]  # no leading dims of size one
     count = int(np.prod(shape))
     return np.eye(count, dtype=bool).reshape((count, *shape))
 
@@ -173,47 +171,21 @@ def _per_sequence(program, latent, observed, masks) -> np.ndarray:
             for i, s in np.ndindex(out.shape):
                 values = {k: v[i] for k, v in samples.items()}
                 model = pyro.poutine.condition(program.model, values)
-                model = _PyroMaskSites(observed, torch.as_tensor(masks[s]))(model)
+                model = pyro_handlers.MaskSites(observed, torch.as_tensor(masks[s]))(model)
                 joint = -elbo.loss(model, _empty_guide, *program.args, **program.kwargs)
                 out[i, s] = joint - _prior(_enum_trace(program, values), names)
         return out
 
     def one(values, mask):
-        model = _NumPyroMaskSites(observed, mask)(program.model)
-        model = numpyro.contrib.funsor.enum(
+        model = numpyro_handlers.MaskSites(observed, mask)(program.model)
+        model = numpyro_funsor.enum(
             numpyro.handlers.seed(model, 0), first_available_dim=_first_dim(program)
         )
-        joint, trace = numpyro.contrib.funsor.log_density(
-            model, program.args, program.kwargs, values
-        )
+        joint, trace = numpyro_funsor.log_density(model, program.args, program.kwargs, values)
         return joint - _prior(trace, names)
 
     per_mask = jax.vmap(one, in_axes=(None, 0))
     return np.asarray(jax.vmap(per_mask, in_axes=(0, None))(latent, jnp.asarray(masks)))
-
-
-class _PyroMaskSites(pyro.poutine.messenger.Messenger):
-    """``poutine.mask`` for the named sites only."""
-
-    def __init__(self, sites: list[str], mask: torch.Tensor):
-        super().__init__()
-        self.sites, self.mask = set(sites), mask
-
-    def _pyro_sample(self, msg):
-        if msg["name"] in self.sites:
-            msg["mask"] = self.mask if msg["mask"] is None else msg["mask"] & self.mask
-
-
-class _NumPyroMaskSites(numpyro.primitives.Messenger):
-    """``handlers.mask`` for the named sites only."""
-
-    def __init__(self, sites: list[str], mask):
-        super().__init__()
-        self.sites, self.mask = set(sites), mask
-
-    def process_message(self, msg):
-        if msg["type"] == "sample" and msg["name"] in self.sites:
-            msg["fn"] = msg["fn"].mask(self.mask)
 
 
 def _prior(nodes, names: list[str]):
@@ -229,7 +201,7 @@ def _prior(nodes, names: list[str]):
                 "group out or make the discrete site a plain latent"
             )
         total = total + term.sum()
-    return float(total) if isinstance(total, torch.Tensor) else total
+    return float(total) if is_tensor(total) else total
 
 
 def _empty_guide(*args, **kwargs):

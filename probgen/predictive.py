@@ -9,24 +9,25 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax
 import numpy as np
-import numpyro.handlers
-import numpyro.infer
-import numpyro.infer.autoguide
-import numpyro.infer.util
-import pyro.infer
-import pyro.poutine
-import torch
-from pyro.infer.autoguide.initialization import InitMessenger
 
-from probgen import subsample as _subsample
+from probgen import lazy
 from probgen.initialization import init_strategy
 from probgen.programs import Program, as_numpy, to_backend
 
+_subsample = lazy.load("probgen.subsample", globals())
+jax = lazy.load("jax", globals())
+numpyro = lazy.load("numpyro", globals())
+pyro = lazy.load("pyro", globals())
+pyro_init = lazy.load("pyro.infer.autoguide.initialization", globals())
+torch = lazy.load("torch", globals())
+
 
 def site_values(
-    program: Program, draws: dict[str, np.ndarray], sites: list[str], seed: int = 0,
+    program: Program,
+    draws: dict[str, np.ndarray],
+    sites: list[str],
+    seed: int = 0,
     uncondition: bool = False,
 ) -> dict[str, np.ndarray]:
     """Run the program once per draw and return the values of ``sites``, shape (n, ...).
@@ -96,7 +97,7 @@ def _pyro_model(program: Program):
     count its plates, which improper priors cannot give; probgen's strategy fills those
     sites first. The draws that ``Predictive`` conditions on replace these values.
     """
-    return InitMessenger(init_strategy("pyro"))(program.model)
+    return pyro_init.InitMessenger(init_strategy("pyro"))(program.model)
 
 
 def guide_draws(

@@ -14,76 +14,99 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import inspect
+import random
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import pyro.util
-import torch
-from numpyro.primitives import Messenger as NumPyroMessenger
-from pyro.poutine.messenger import Messenger as PyroMessenger
 
-from probgen import jax_cache
+from probgen import lazy
 from probgen.errors import ArgumentError, DataError, ModelError
+
+jax = lazy.load("jax", globals())
+jnp = lazy.load("jax.numpy", globals())
+torch = lazy.load("torch", globals())
+jax_cache = lazy.load("probgen.jax_cache", globals())
+pyro_handlers = lazy.load("probgen.pyro_handlers", globals())
+numpyro_handlers = lazy.load("probgen.numpyro_handlers", globals())
 
 Backend = Literal["pyro", "numpyro"]
 BACKENDS: tuple[Backend, ...] = ("pyro", "numpyro")
 
 
-class _FirstSample(Exception):
+class FirstSample(Exception):
+    """Raised by the probes of ``detect_backend`` at a program's first sample statement."""
+
     def __init__(self, backend: Backend):
         self.backend = backend
-
-
-class _PyroProbe(PyroMessenger):
-    def _pyro_sample(self, msg):
-        raise _FirstSample("pyro")
-
-
-class _NumPyroProbe(NumPyroMessenger):
-    def process_message(self, msg):
-        if msg["type"] == "sample":
-            raise _FirstSample("numpyro")
 
 
 @contextlib.contextmanager
 def rng_guard() -> Iterator[None]:
     """Run a block, then put back the global random states that it may have drawn from
-    (torch's, CUDA's where initialised, Python's and NumPy's, as ``pyro.util`` saves them),
-    so that probgen's own runs of a program leave the user's random stream untouched."""
-    state = pyro.util.get_rng_state()
-    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+    (Python's, NumPy's, and torch's and CUDA's where torch is loaded: a program cannot draw
+    from a library that is not), so that probgen's own runs of a program leave the user's
+    random stream untouched."""
+    python, numpy = random.getstate(), np.random.get_state()  # noqa: NPY002 (the global stream)
+    loaded = lazy.loaded("torch")
+    cpu = loaded.get_rng_state() if loaded else None
+    cuda = loaded.cuda.get_rng_state_all() if loaded and loaded.cuda.is_initialized() else None
     try:
         yield
     finally:
-        pyro.util.set_rng_state(state)
+        random.setstate(python)
+        np.random.set_state(numpy)  # noqa: NPY002
+        if cpu is not None:
+            loaded.set_rng_state(cpu)
         if cuda is not None:
-            torch.cuda.set_rng_state_all(cuda)
+            loaded.cuda.set_rng_state_all(cuda)
 
 
 def detect_backend(model: Callable, args: tuple, kwargs: Mapping[str, Any]) -> Backend:
     """Run ``model`` until its first ``sample`` statement and report whose it was.
 
-    Both libraries' handler stacks hold a probe that stops the run at the first sample
-    site, so the detection costs one partial call and never samples anything.
+    The handler stack of each library that is loaded holds a probe that stops the run at
+    the first sample site, so the detection costs one partial call and never samples
+    anything. A library that is not loaded has no sample statement to stop; a program that
+    imports its library as it runs (as the zoo's programs do, ``probgen.lazy``) runs again,
+    probed.
     """
-    try:
-        with rng_guard(), _PyroProbe(), _NumPyroProbe():
-            model(*args, **kwargs)
-    except _FirstSample as found:
-        return found.backend
-    except Exception as exc:
-        raise ModelError(
-            f"could not tell whether {_name(model)} is a Pyro or a NumPyro program: it "
-            f"raised {type(exc).__name__}: {exc} before its first sample statement. "
-            "Pass backend='pyro' or backend='numpyro'."
-        ) from exc
+    for _ in BACKENDS:
+        probed = _loaded_backends()
+        try:
+            _run_probed(model, args, kwargs, probed)
+        except FirstSample as found:
+            return found.backend
+        except Exception as exc:
+            if _loaded_backends() != probed:
+                continue  # it failed for want of the probe of the library it imported
+            raise ModelError(
+                f"could not tell whether {_name(model)} is a Pyro or a NumPyro program: it "
+                f"raised {type(exc).__name__}: {exc} before its first sample statement. "
+                "Pass backend='pyro' or backend='numpyro'."
+            ) from exc
+        if _loaded_backends() == probed:
+            break
     raise ModelError(
         f"{_name(model)} has no pyro.sample or numpyro.sample statement: it is not a program."
     )
+
+
+def _loaded_backends() -> list[Backend]:
+    return [name for name in BACKENDS if lazy.loaded(name)]
+
+
+def _run_probed(
+    model: Callable, args: tuple, kwargs: Mapping[str, Any], probed: list[Backend]
+) -> None:
+    """Run ``model`` under a probe of each library in ``probed``, which raises
+    ``FirstSample`` at the first sample statement; a run that returns met none."""
+    handlers = {"pyro": pyro_handlers, "numpyro": numpyro_handlers}
+    with rng_guard(), contextlib.ExitStack() as stack:
+        for name in probed:
+            stack.enter_context(handlers[name].Probe())
+        model(*args, **kwargs)
 
 
 Precision = Literal["float32", "float64"]
@@ -95,7 +118,8 @@ def precision_scope(precision: Precision) -> Iterator[None]:
     """Run a block in ``precision``, then restore the caller's settings (also on error).
 
     "float64" sets torch's default dtype to float64 and turns on JAX's 64-bit types with
-    JAX's own context, ``jax.enable_x64``. "float32" changes nothing: it runs at the
+    JAX's own context, ``jax.enable_x64``, in each of the two that is loaded (a program's
+    own library is imported before the call). "float32" changes nothing: it runs at the
     libraries' current settings, float32 unless the caller changed them.
     """
     if precision not in PRECISIONS:
@@ -103,13 +127,16 @@ def precision_scope(precision: Precision) -> Iterator[None]:
     if precision == "float32":
         yield
         return
-    dtype = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
+    loaded_torch, loaded_jax = lazy.loaded("torch"), lazy.loaded("jax")
+    dtype = loaded_torch.get_default_dtype() if loaded_torch else None
+    if loaded_torch:
+        loaded_torch.set_default_dtype(loaded_torch.float64)
     try:
-        with jax.enable_x64(True):
+        with loaded_jax.enable_x64(True) if loaded_jax else contextlib.nullcontext():
             yield
     finally:
-        torch.set_default_dtype(dtype)
+        if loaded_torch:
+            loaded_torch.set_default_dtype(dtype)
 
 
 def to_backend(
@@ -338,7 +365,7 @@ def check_device(device: str | torch.device, backend: Backend) -> str:
 
 def as_numpy(value: Any) -> np.ndarray:
     """Any array (torch, JAX, numpy, scalar) as a numpy array."""
-    if isinstance(value, torch.Tensor):
+    if is_tensor(value):
         return value.detach().cpu().numpy()
     return np.asarray(value)
 
@@ -369,8 +396,19 @@ def argument_shapes(program: Program) -> dict[str, tuple[int, ...]]:
     return {
         name: tuple(np.shape(value))
         for name, value in _arguments(program).items()
-        if isinstance(value, torch.Tensor | jax.Array | np.ndarray)
+        if is_tensor(value) or _is_jax_array(value) or isinstance(value, np.ndarray)
     }
+
+
+def is_tensor(value: Any) -> bool:
+    """Whether ``value`` is a torch tensor (none exists before torch is imported)."""
+    loaded = lazy.loaded("torch")
+    return loaded is not None and isinstance(value, loaded.Tensor)
+
+
+def _is_jax_array(value: Any) -> bool:
+    loaded = lazy.loaded("jax")
+    return loaded is not None and isinstance(value, loaded.Array)
 
 
 def check_arguments(program: Program) -> None:

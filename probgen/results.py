@@ -6,20 +6,26 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import arviz as az
 import numpy as np
-import pandas as pd
 
-from probgen import discrete as _discrete
-from probgen import marginal as _marginal
-from probgen import predictive as _predictive
-from probgen import subsample as _subsample
-from probgen.diagnostics.convergence import check as _check
+from probgen import lazy
 from probgen.errors import ArgumentError, ModelError
 from probgen.files import atomic_write
-from probgen.programs import Program
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from probgen.programs import Program
+
+# ArviZ (with pandas and xarray) is imported when a result is converted
+az = lazy.load("arviz", globals())
+_convergence = lazy.load("probgen.diagnostics.convergence", globals())
+_discrete = lazy.load("probgen.discrete", globals())
+_marginal = lazy.load("probgen.marginal", globals())
+_predictive = lazy.load("probgen.predictive", globals())
+_subsample = lazy.load("probgen.subsample", globals())
 
 
 class Posterior:
@@ -120,7 +126,7 @@ class Posterior:
         (``VIResult.posterior``) is checked without it, quietly. See
         ``probgen.diagnostics.check``.
         """
-        return _check(self._draws_only())
+        return _convergence.check(self._draws_only())
 
     def predictive(self, n: int | None = None, seed: int = 0) -> dict[str, np.ndarray]:
         """Posterior-predictive draws of the observed sites, ``{site: array (n, ...)}``.
@@ -174,8 +180,9 @@ class Posterior:
         try:
             return self.discrete()
         except ModelError as exc:
-            warnings.warn(f"the discrete sites are left out of the posterior group: {exc}",
-                          stacklevel=3)
+            warnings.warn(
+                f"the discrete sites are left out of the posterior group: {exc}", stacklevel=3
+            )
             return {}
 
     def _log_likelihood(self) -> tuple[dict[str, np.ndarray] | None, str | None]:

@@ -16,17 +16,17 @@ from __future__ import annotations
 from contextlib import nullcontext
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import numpyro.handlers
-import pyro
-import pyro.poutine
-import torch
-from pyro.poutine.util import site_is_subsample
 
+from probgen import lazy
 from probgen.errors import ModelError
 from probgen.programs import Program, as_numpy
+
+jax = lazy.load("jax", globals())
+jnp = lazy.load("jax.numpy", globals())
+numpyro = lazy.load("numpyro", globals())
+pyro = lazy.load("pyro", globals())
+torch = lazy.load("torch", globals())
 
 
 def guide_plates(program: Program, guide: Any, state: Any) -> dict[str, tuple[int, int]]:
@@ -38,7 +38,7 @@ def guide_plates(program: Program, guide: Any, state: Any) -> dict[str, tuple[in
     with scope:
         nodes = _trace(program, guide, state, {}, {}, None)
     for node in nodes.values():
-        if program.backend == "pyro" and site_is_subsample(node):
+        if program.backend == "pyro" and pyro.poutine.util.site_is_subsample(node):
             size, batch = node["fn"].size, node["fn"].subsample_size
         elif program.backend == "numpyro" and node["type"] == "plate":
             size, batch = node["args"]

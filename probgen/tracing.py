@@ -16,21 +16,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import jax
-import jax.extend.core
-import jax.numpy as jnp
 import numpy as np
-import numpyro
-import numpyro.handlers
-import pyro
-import pyro.poutine
-import torch
-from jax.interpreters.ad import JVPTracer
-from numpyro.primitives import Messenger as NumPyroMessenger
-from pyro.infer.autoguide.initialization import InitMessenger
-from pyro.poutine.messenger import Messenger as PyroMessenger
-from pyro.poutine.util import site_is_subsample
 
+from probgen import lazy
 from probgen.errors import DataError, ModelError, ProbgenError
 from probgen.initialization import init_strategy
 from probgen.programs import (
@@ -45,13 +33,16 @@ from probgen.programs import (
 if TYPE_CHECKING:
     from probgen.programs import Program
 
-# JAX's errors for a Python branch or conversion on a staged value
-_CONCRETIZATION = (
-    jax.errors.ConcretizationTypeError,
-    jax.errors.TracerArrayConversionError,
-    jax.errors.TracerBoolConversionError,
-    jax.errors.TracerIntegerConversionError,
-)
+jax = lazy.load("jax", globals())
+jax_core = lazy.load("jax.extend.core", globals())
+jnp = lazy.load("jax.numpy", globals())
+numpyro = lazy.load("numpyro", globals())
+numpyro_handlers = lazy.load("probgen.numpyro_handlers", globals())
+pyro = lazy.load("pyro", globals())
+pyro_handlers = lazy.load("probgen.pyro_handlers", globals())
+pyro_init = lazy.load("pyro.infer.autoguide.initialization", globals())
+pyro_util = lazy.load("pyro.poutine.util", globals())
+torch = lazy.load("torch", globals())
 
 
 @dataclass(frozen=True)
@@ -103,7 +94,7 @@ def trace(program: Program) -> Trace:
             )
         # plates' subsample sites and factor statements are bookkeeping, not sites
         elif node["type"] == "sample" and not (
-            site_is_subsample(node) or infer.get("is_auxiliary")
+            _is_pyro_subsample(node) or infer.get("is_auxiliary")
         ):
             sites[name] = Site(
                 name,
@@ -143,48 +134,18 @@ def _found(nodes: Mapping[str, dict], from_latents: Callable[[Any], bool]) -> di
     }
 
 
-class _PyroWatch(PyroMessenger):
-    """Makes each continuous latent value an autograd leaf, so that a value computed from
-    one carries a gradient, and keeps the name of the last sample site run."""
-
-    last: str | None = None
-
-    def _pyro_post_sample(self, msg):
-        value = msg["value"]
-        if not msg["is_observed"] and torch.is_tensor(value) and value.is_floating_point():
-            msg["value"] = value.detach().requires_grad_()
-        self.last = msg["name"]
-
-
-class _NumPyroWatch(NumPyroMessenger):
-    """Adds 0·x to each continuous latent value, x being the input of a ``jax.jvp``, so that
-    a value computed from one is a JVP tracer, and keeps the name of the last sample site."""
-
-    def __init__(self, x: jax.Array):
-        super().__init__()
-        self.x, self.last = x, None
-
-    def postprocess_message(self, msg):
-        if msg["type"] != "sample":
-            return
-        value = msg["value"]
-        if not msg["is_observed"] and jnp.issubdtype(jnp.result_type(value), jnp.floating):
-            msg["value"] = value + (0 * self.x).astype(jnp.result_type(value))
-        self.last = msg["name"]
-
-
 _VALUED = ("sample", "deterministic")
 
 
 def _trace_pyro(program: Program, init: Callable):
     """The program's trace nodes, what each valued site holds (``_Found``), and its sites'
     values and supports, all concrete (no staged program to compute them from)."""
-    watch = _PyroWatch()
+    watch = pyro_handlers.Watch()
     with (
         pyro.validation_enabled(False),
         watch,
         pyro.poutine.trace() as tracer,
-        InitMessenger(init),
+        pyro_init.InitMessenger(init),
     ):
         _call(program, watch)
         nodes = tracer.get_trace().nodes
@@ -202,7 +163,7 @@ def _trace_numpyro(program: Program, init: Callable):
     live: dict[str, Any] = {}
 
     def run(x):
-        watch = _NumPyroWatch(x)
+        watch = numpyro_handlers.Watch(x)
         with (
             numpyro.validation_enabled(False),
             watch,
@@ -213,7 +174,7 @@ def _trace_numpyro(program: Program, init: Callable):
             _call(program, watch)
             _check_log_probs(program, nodes)
         live["nodes"] = nodes
-        live["found"] = _found(nodes, lambda v: isinstance(v, JVPTracer))
+        live["found"] = _found(nodes, lambda v: isinstance(v, jax.interpreters.ad.JVPTracer))
         outputs = {("value", k): nodes[k]["value"] for k in live["found"]}
         # a support is a pytree of its bounds, which may be staged values
         outputs |= {("support", k): v["fn"].support for k, v in _sampled(nodes).items()}
@@ -228,10 +189,12 @@ def _trace_numpyro(program: Program, init: Callable):
 
     try:
         jaxpr = jax.make_jaxpr(outputs)()
-    except _CONCRETIZATION as exc:
-        raise _unstageable(program, exc) from exc
+    except Exception as exc:
+        if _is_concretization(exc):
+            raise _unstageable(program, exc) from exc
+        raise
     staged = jax.tree_util.tree_unflatten(live["tree"], range(len(jaxpr.out_avals)))
-    evaluate = jax.extend.core.jaxpr_as_fun(jaxpr)
+    evaluate = jax_core.jaxpr_as_fun(jaxpr)
 
     def compute(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
         wanted = sorted({i for k in keys for i in jax.tree_util.tree_leaves(staged[k])})
@@ -250,14 +213,31 @@ def _is_staged(output: Any) -> bool:
 
 def _is_sampled(node: dict) -> bool:
     """A sample statement with a distribution (not a plate's subsample site)."""
-    return node["type"] == "sample" and not site_is_subsample(node)
+    return node["type"] == "sample" and not _is_pyro_subsample(node)
+
+
+def _is_pyro_subsample(node: dict) -> bool:
+    """A Pyro plate's subsample site (none exists before Pyro is imported)."""
+    return lazy.loaded("pyro") is not None and pyro_util.site_is_subsample(node)
+
+
+def _is_concretization(exc: Exception) -> bool:
+    """JAX's errors for a Python branch or conversion on a staged value."""
+    errors = getattr(lazy.loaded("jax"), "errors", None)
+    return errors is not None and isinstance(
+        exc,
+        errors.ConcretizationTypeError
+        | errors.TracerArrayConversionError
+        | errors.TracerBoolConversionError
+        | errors.TracerIntegerConversionError,
+    )
 
 
 def _sampled(nodes: Mapping[str, dict]) -> dict[str, dict]:
     return {k: v for k, v in nodes.items() if _is_sampled(v)}
 
 
-def _call(program: Program, watch: _PyroWatch | _NumPyroWatch) -> None:
+def _call(program: Program, watch: Any) -> None:
     """Run the program; an error it raises becomes a probgen error naming where it failed."""
     try:
         program.model(*program.args, **program.kwargs)
@@ -269,7 +249,7 @@ def _call(program: Program, watch: _PyroWatch | _NumPyroWatch) -> None:
             if watch.last
             else "before its first sample site"
         )
-        if isinstance(exc, _CONCRETIZATION):
+        if _is_concretization(exc):
             raise _unstageable(program, exc, where) from exc
         raise _failure(program, where, exc) from exc
 
@@ -282,9 +262,9 @@ def _check_log_probs(program: Program, nodes: dict[str, dict]) -> None:
             node["fn"].log_prob(node["value"])
         except NotImplementedError:
             continue  # a distribution without a density: the sampler will say so
-        except _CONCRETIZATION as exc:
-            raise _unstageable(program, exc, f"at its sample site {name!r}") from exc
         except Exception as exc:
+            if _is_concretization(exc):
+                raise _unstageable(program, exc, f"at its sample site {name!r}") from exc
             raise _failure(program, f"at its sample site {name!r}", exc) from exc
 
 
@@ -324,7 +304,7 @@ def _first_line(exc: Exception) -> str:
 def _improper(fn: Any) -> bool:
     """Whether the distribution cannot be sampled (an improper prior)."""
     try:
-        if isinstance(fn, torch.distributions.Distribution):
+        if lazy.loaded("torch") and isinstance(fn, torch.distributions.Distribution):
             fn.sample()
         else:
             fn.sample(jax.random.PRNGKey(0))
@@ -336,7 +316,7 @@ def _improper(fn: Any) -> bool:
 def _subsamples(node: dict) -> bool:
     if node["type"] == "plate":  # NumPyro's plate statement
         size, subsample_size = node["args"]
-    elif site_is_subsample(node):  # Pyro's plate statement
+    elif _is_pyro_subsample(node):  # Pyro's plate statement
         size, subsample_size = node["fn"].size, node["fn"].subsample_size
     else:
         return False

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpyro
-import numpyro.distributions as ndist
-import pyro
-import pyro.distributions as pdist
-
+from probgen import lazy
 from probgen.datasets import posteriordb
 from probgen.models.bayes._timeseries import ar_mean
 from probgen.models.registry import BayesModel, register
+
+ndist = lazy.load("numpyro.distributions", globals())
+numpyro = lazy.load("numpyro", globals())
+pdist = lazy.load("pyro.distributions", globals())
+pyro = lazy.load("pyro", globals())
 
 POSTERIORDB = "arK-arK"
 

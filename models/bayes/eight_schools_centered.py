@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpyro
-import numpyro.distributions as ndist
-import pyro
-import pyro.distributions as pdist
-
+from probgen import lazy
 from probgen.models.bayes import _datasets
 from probgen.models.registry import BayesModel, register
+
+ndist = lazy.load("numpyro.distributions", globals())
+numpyro = lazy.load("numpyro", globals())
+pdist = lazy.load("pyro.distributions", globals())
+pyro = lazy.load("pyro", globals())
 
 
 def pyro_model(J: int, sigma: Any, y: Any = None) -> None:

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax
-import jax.numpy as jnp
-import numpyro
-import numpyro.distributions as ndist
-import pyro
-import pyro.distributions as pdist
-import torch
-
+from probgen import lazy
 from probgen.datasets import posteriordb
 from probgen.models.bayes._timeseries import check_series
 from probgen.models.registry import BayesModel, register
+
+jax = lazy.load("jax", globals())
+jnp = lazy.load("jax.numpy", globals())
+ndist = lazy.load("numpyro.distributions", globals())
+numpyro = lazy.load("numpyro", globals())
+pdist = lazy.load("pyro.distributions", globals())
+pyro = lazy.load("pyro", globals())
+torch = lazy.load("torch", globals())
 
 POSTERIORDB = "garch-garch11"
 

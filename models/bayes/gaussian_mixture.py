@@ -14,23 +14,26 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
-import numpyro
-import numpyro.distributions as ndist
-import pyro
-import pyro.distributions as pdist
-import torch
 
-from probgen.models.bayes._ordered import NumPyroOrderedNormal, PyroOrderedNormal
+from probgen import lazy
 from probgen.models.registry import BayesModel, register
+
+_ordered_numpyro = lazy.load("probgen.models.bayes._ordered_numpyro", globals())
+_ordered_pyro = lazy.load("probgen.models.bayes._ordered_pyro", globals())
+jnp = lazy.load("jax.numpy", globals())
+ndist = lazy.load("numpyro.distributions", globals())
+numpyro = lazy.load("numpyro", globals())
+pdist = lazy.load("pyro.distributions", globals())
+pyro = lazy.load("pyro", globals())
+torch = lazy.load("torch", globals())
 
 
 def pyro_model(N: int, K: int = 2, y: Any = None) -> None:
     """w ~ Dirichlet(1); μ = sort(μ₁..μ_K), μ_k ~ N(0, 10); σ_k ~ LogNormal(0, 1);
     z_n ~ Categorical(w) (enumerated); y_n ~ N(μ_(z_n), σ_(z_n))  (Pyro)."""
     w = pyro.sample("w", pdist.Dirichlet(torch.ones(K)))
-    mu = pyro.sample("mu", PyroOrderedNormal(0.0, 10.0, K))
+    mu = pyro.sample("mu", _ordered_pyro.PyroOrderedNormal(0.0, 10.0, K))
     sigma = pyro.sample("sigma", pdist.LogNormal(0.0, 1.0).expand([K]).to_event(1))
     with pyro.plate("data", N):
         z = pyro.sample("z", pdist.Categorical(w), infer={"enumerate": "parallel"})
@@ -41,7 +44,7 @@ def numpyro_model(N: int, K: int = 2, y: Any = None) -> None:
     """w ~ Dirichlet(1); μ = sort(μ₁..μ_K), μ_k ~ N(0, 10); σ_k ~ LogNormal(0, 1);
     z_n ~ Categorical(w) (enumerated); y_n ~ N(μ_(z_n), σ_(z_n))  (NumPyro)."""
     w = numpyro.sample("w", ndist.Dirichlet(jnp.ones(K)))
-    mu = numpyro.sample("mu", NumPyroOrderedNormal(0.0, 10.0, K))
+    mu = numpyro.sample("mu", _ordered_numpyro.NumPyroOrderedNormal(0.0, 10.0, K))
     sigma = numpyro.sample("sigma", ndist.LogNormal(0.0, 1.0).expand([K]).to_event(1))
     with numpyro.plate("data", N):
         z = numpyro.sample("z", ndist.Categorical(w), infer={"enumerate": "parallel"})

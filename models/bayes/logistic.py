@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
-import numpyro
-import numpyro.distributions as ndist
-import pyro
-import pyro.distributions as pdist
 
+from probgen import lazy
 from probgen.models.registry import BayesModel, register
+
+jnp = lazy.load("jax.numpy", globals())
+ndist = lazy.load("numpyro.distributions", globals())
+numpyro = lazy.load("numpyro", globals())
+pdist = lazy.load("pyro.distributions", globals())
+pyro = lazy.load("pyro", globals())
 
 
 def pyro_model(X: Any, y: Any = None, prior_scale: Any = 2.5) -> None:

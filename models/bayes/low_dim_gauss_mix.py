@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax.numpy as jnp
-import numpyro
-import numpyro.distributions as ndist
-import pyro
-import pyro.distributions as pdist
-import torch
-
+from probgen import lazy
 from probgen.datasets import posteriordb
-from probgen.models.bayes._ordered import NumPyroOrderedNormal, PyroOrderedNormal
 from probgen.models.registry import BayesModel, register
+
+_ordered_numpyro = lazy.load("probgen.models.bayes._ordered_numpyro", globals())
+_ordered_pyro = lazy.load("probgen.models.bayes._ordered_pyro", globals())
+jnp = lazy.load("jax.numpy", globals())
+ndist = lazy.load("numpyro.distributions", globals())
+numpyro = lazy.load("numpyro", globals())
+pdist = lazy.load("pyro.distributions", globals())
+pyro = lazy.load("pyro", globals())
+torch = lazy.load("torch", globals())
 
 POSTERIORDB = "low_dim_gauss_mix-low_dim_gauss_mix"
 
@@ -28,7 +30,7 @@ POSTERIORDB = "low_dim_gauss_mix-low_dim_gauss_mix"
 def pyro_model(N: int, y: Any = None) -> None:
     """μ₁ < μ₂, μ_k ~ N(0, 2); σ_k ~ HalfNormal(2); θ ~ Beta(5, 5);
     y_n ~ θ N(μ₁, σ₁) + (1 − θ) N(μ₂, σ₂)  (Pyro)."""
-    mu = pyro.sample("mu", PyroOrderedNormal(0.0, 2.0, 2))
+    mu = pyro.sample("mu", _ordered_pyro.PyroOrderedNormal(0.0, 2.0, 2))
     sigma = pyro.sample("sigma", pdist.HalfNormal(2.0).expand([2]).to_event(1))
     theta = pyro.sample("theta", pdist.Beta(5.0, 5.0))
     weights = pdist.Categorical(probs=torch.stack([theta, 1.0 - theta]))
@@ -39,7 +41,7 @@ def pyro_model(N: int, y: Any = None) -> None:
 def numpyro_model(N: int, y: Any = None) -> None:
     """μ₁ < μ₂, μ_k ~ N(0, 2); σ_k ~ HalfNormal(2); θ ~ Beta(5, 5);
     y_n ~ θ N(μ₁, σ₁) + (1 − θ) N(μ₂, σ₂)  (NumPyro)."""
-    mu = numpyro.sample("mu", NumPyroOrderedNormal(0.0, 2.0, 2))
+    mu = numpyro.sample("mu", _ordered_numpyro.NumPyroOrderedNormal(0.0, 2.0, 2))
     sigma = numpyro.sample("sigma", ndist.HalfNormal(2.0).expand([2]).to_event(1))
     theta = numpyro.sample("theta", ndist.Beta(5.0, 5.0))
     weights = ndist.Categorical(probs=jnp.stack([theta, 1.0 - theta]))

@@ -6,23 +6,32 @@ The transforms that Pyro lacks live beside the models: masked couplings, NICE's
 scaling, ActNorm, the multiscale squeeze and split, and the invertible residual block.
 """
 
-from probgen.models.flows.actnorm import ActNorm
-from probgen.models.flows.autoregressive import IAF, MAF
-from probgen.models.flows.coupling import (
-    AdditiveCoupling,
-    MaskedAffineCoupling,
-    channel_mask,
-    checkerboard_mask,
-)
-from probgen.models.flows.glow import Glow
-from probgen.models.flows.iresnet import IResNet
-from probgen.models.flows.model import FlowModel
-from probgen.models.flows.multiscale import ChannelSplit, Squeeze
-from probgen.models.flows.nice import NICE
-from probgen.models.flows.nsf import NSF
-from probgen.models.flows.realnvp import RealNVP, VectorRealNVP
-from probgen.models.flows.residual import InvertibleResidual
-from probgen.models.flows.scaling import DiagonalScaling
+from __future__ import annotations
+
+from probgen import lazy
+
+# each name is imported from its module on first lookup: the zoo registers the family
+# without torch
+_SOURCES = {
+    "ActNorm": "probgen.models.flows.actnorm",
+    "IAF": "probgen.models.flows.autoregressive",
+    "MAF": "probgen.models.flows.autoregressive",
+    "AdditiveCoupling": "probgen.models.flows.coupling",
+    "MaskedAffineCoupling": "probgen.models.flows.coupling",
+    "channel_mask": "probgen.models.flows.coupling",
+    "checkerboard_mask": "probgen.models.flows.coupling",
+    "Glow": "probgen.models.flows.glow",
+    "IResNet": "probgen.models.flows.iresnet",
+    "FlowModel": "probgen.models.flows.model",
+    "ChannelSplit": "probgen.models.flows.multiscale",
+    "Squeeze": "probgen.models.flows.multiscale",
+    "NICE": "probgen.models.flows.nice",
+    "NSF": "probgen.models.flows.nsf",
+    "RealNVP": "probgen.models.flows.realnvp",
+    "VectorRealNVP": "probgen.models.flows.realnvp",
+    "InvertibleResidual": "probgen.models.flows.residual",
+    "DiagonalScaling": "probgen.models.flows.scaling",
+}
 
 __all__ = [
     "IAF",
@@ -44,3 +53,5 @@ __all__ = [
     "channel_mask",
     "checkerboard_mask",
 ]
+
+__getattr__, __dir__ = lazy.attributes(__name__, _SOURCES)

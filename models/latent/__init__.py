@@ -6,13 +6,21 @@ All draw new data with ``sample(n)``; all but the VQ-VAE estimate log p(x) per e
 by importance sampling (``log_likelihood``).
 """
 
-from probgen.models.latent.beta_vae import BetaVAE
-from probgen.models.latent.conditional import ConditionalVAE
-from probgen.models.latent.hierarchical import HierarchicalVAE
-from probgen.models.latent.infovae import InfoVAE
-from probgen.models.latent.iwae import IWAE
-from probgen.models.latent.vae import VAE
-from probgen.models.latent.vqvae import VQVAE
+from __future__ import annotations
+
+from probgen import lazy
+
+# each name is imported from its module on first lookup: the zoo registers the family
+# without torch
+_SOURCES = {
+    "BetaVAE": "probgen.models.latent.beta_vae",
+    "ConditionalVAE": "probgen.models.latent.conditional",
+    "HierarchicalVAE": "probgen.models.latent.hierarchical",
+    "InfoVAE": "probgen.models.latent.infovae",
+    "IWAE": "probgen.models.latent.iwae",
+    "VAE": "probgen.models.latent.vae",
+    "VQVAE": "probgen.models.latent.vqvae",
+}
 
 __all__ = [
     "VAE",
@@ -23,3 +31,5 @@ __all__ = [
     "IWAE",
     "InfoVAE",
 ]
+
+__getattr__, __dir__ = lazy.attributes(__name__, _SOURCES)

@@ -6,25 +6,22 @@ the grid it shows holds the decoders' means E[x | z] of new draws.
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
-from probgen.datasets.base import Dataset
-from probgen.datasets.images import digits
-from probgen.models.latent import (
-    IWAE,
-    VAE,
-    VQVAE,
-    BetaVAE,
-    ConditionalVAE,
-    HierarchicalVAE,
-    InfoVAE,
-)
+from probgen import lazy
 from probgen.models.registry import deep_model
+
+if TYPE_CHECKING:
+    from probgen.datasets.base import Dataset
+
+# imported when a model is built or trained: registering the family needs neither
+images = lazy.load("probgen.datasets.images", globals())
+torch = lazy.load("torch", globals())
 
 
 def binary_digits(name: str) -> Dataset:
     """Digits binarized at half intensity; ``name`` is "digits", the entries' one data set."""
-    return digits(binarize=True)
+    return images.digits(binarize=True)
 
 
 def _means(model) -> torch.Tensor:
@@ -32,13 +29,35 @@ def _means(model) -> torch.Tensor:
 
 
 DIGITS = {"data": binary_digits, "datasets": ("digits",)}
-deep_model("vae", "VAE: Gaussian encoder, Bernoulli decoder (MLPs)", VAE, preview=_means, **DIGITS)
-deep_model("beta_vae", "β-VAE, β = 4: the KL term scaled", BetaVAE, preview=_means, **DIGITS)
-deep_model("iwae", "IWAE: the importance-weighted bound, K = 5", IWAE, preview=_means, **DIGITS)
+deep_model(
+    "vae",
+    "VAE: Gaussian encoder, Bernoulli decoder (MLPs)",
+    "probgen.models.latent.VAE",
+    "elbo",
+    preview=_means,
+    **DIGITS,
+)
+deep_model(
+    "beta_vae",
+    "β-VAE, β = 4: the KL term scaled",
+    "probgen.models.latent.BetaVAE",
+    "elbo",
+    preview=_means,
+    **DIGITS,
+)
+deep_model(
+    "iwae",
+    "IWAE: the importance-weighted bound, K = 5",
+    "probgen.models.latent.IWAE",
+    "elbo",
+    preview=_means,
+    **DIGITS,
+)
 deep_model(
     "cvae",
     "conditional VAE of a digit given its class",
-    ConditionalVAE,
+    "probgen.models.latent.ConditionalVAE",
+    "elbo",
     preview=lambda model: model.sample(100, torch.arange(100) % 10, mean=True),  # column = class
     num_classes=10,
     **DIGITS,
@@ -46,16 +65,25 @@ deep_model(
 deep_model(
     "hierarchical_vae",
     "Markovian hierarchical VAE, 2 latent levels",
-    HierarchicalVAE,
+    "probgen.models.latent.HierarchicalVAE",
+    "elbo",
     preview=_means,
     latent_dim=(8, 4),
     **DIGITS,
 )
-deep_model("infovae", "InfoVAE / MMD-VAE", InfoVAE, preview=_means, **DIGITS)
+deep_model(
+    "infovae",
+    "InfoVAE / MMD-VAE",
+    "probgen.models.latent.InfoVAE",
+    "loss",
+    preview=_means,
+    **DIGITS,
+)
 deep_model(
     "vqvae",
     "VQ-VAE: nearest-neighbour codebook",
-    VQVAE,
+    "probgen.models.latent.VQVAE",
+    "loss",
     after_fit=lambda model, dataset: model.fit_prior(dataset.train),  # the prior over codes
     **DIGITS,
 )

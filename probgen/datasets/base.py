@@ -12,9 +12,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
+from probgen import lazy
 from probgen.errors import ArgumentError
+
+torch = lazy.load("torch", globals())
 
 SHARED_ENV_VAR = "PROBGEN_SHARED"
 

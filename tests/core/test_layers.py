@@ -2,7 +2,9 @@
 on top (ARCHITECTURE.md, "Layout").
 
 Reference: every import statement of every module, read from the source with ``ast``
-(module-level imports run at import time; those inside functions run on first call), and
+(module-level imports run at import time; those inside functions run on first call; a
+``lazy.load("probgen....")`` stand-in or a ``"probgen...."`` module named in a lazy
+export table imports on first use, so it counts as an import at first call), and
 for the running code, ``sys.modules`` after importing each layer in a fresh interpreter.
 """
 
@@ -64,6 +66,13 @@ def imports(name: str, path: Path, known: set[str]) -> list[tuple[str, bool]]:
             inner = eager and not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
             if isinstance(child, ast.Import):
                 found.extend((alias.name, eager) for alias in child.names)
+            elif isinstance(child, ast.Constant) and isinstance(child.value, str):
+                # a module that ``lazy.load`` or ``lazy.attributes`` imports on first use
+                module, _, last = child.value.rpartition(".")
+                if "." in child.value and child.value in known:
+                    found.append((child.value, False))
+                elif module in known and last[:1].isupper():  # "module.Class": its module
+                    found.append((module, False))
             elif isinstance(child, ast.ImportFrom):
                 base = child.module or ""
                 if child.level:
