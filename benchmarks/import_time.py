@@ -16,11 +16,13 @@ import to just after, so that the interpreter's own start-up is left out on ever
 - ``probgen --help``: the whole command (``python -m probgen --help``), start-up included,
   as a user waits for it.
 
-Rounds are interleaved: every round runs each statement once, in an order that rotates
-from round to round. It prints the median and the spread (min–max) of each, the ratios of
-probgen's figures to the libraries' (targets: ``import probgen`` and ``probgen.mcmc`` for a
-Pyro user ≤ 1.1 × ``import pyro``; ``probgen --help`` ≤ 1 s), and which of torch, JAX,
-Pyro, NumPyro, ArviZ, matplotlib and pandas each probgen statement leaves loaded.
+Rounds are interleaved: every round runs each statement once, the order reversed every
+other round (``--rounds``, at least 5, default 7). It prints the median and the spread
+(min–max) of each; the ratios of probgen's figures to the libraries' in the same round,
+median (min–max), with the targets (``import probgen`` and ``probgen.mcmc`` for a Pyro
+user ≤ 1.1 × ``import pyro``; ``probgen --help`` ≤ 1 s); and which of torch, JAX, Pyro,
+NumPyro, ArviZ, matplotlib and pandas each probgen statement leaves loaded. Threads are
+not pinned: nothing computes, and a user's import runs without the variables that pin them.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import time
 import jax
 import numpyro
 import pyro
-from machine import describe_machine
+from machine import add_rounds, describe_machine, interleave, load, ratios, spread, verdict
 
 import probgen as pg
 
@@ -61,52 +63,43 @@ def timed_import(statement: str) -> tuple[float, list[str]]:
         "seconds = time.perf_counter() - start\n"
         f"print(json.dumps([seconds, [m for m in {HEAVY!r} if m in sys.modules]]))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     seconds, loaded = json.loads(done.stdout.strip().splitlines()[-1])
     return seconds, loaded
 
 
-def timed_help() -> float:
+def timed_help() -> tuple[float, None]:
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "probgen", "--help"], capture_output=True, check=True)
-    return time.perf_counter() - start
-
-
-def spread(times: list[float]) -> str:
-    return f"{statistics.median(times):6.2f} ({min(times):.2f}–{max(times):.2f})"
+    return time.perf_counter() - start, None
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7)
+    add_rounds(parser, default=7)
     args = parser.parse_args(argv)
     print(describe_machine(pg, pyro, numpyro, jax))
-    names = [*TIMED, "probgen --help"]
-    times: dict[str, list[float]] = {name: [] for name in names}
-    loaded: dict[str, list[str]] = {}
-    for r in range(args.rounds):
-        shift = r % len(names)
-        for name in names[shift:] + names[:shift]:
-            if name == "probgen --help":
-                times[name].append(timed_help())
-            else:
-                seconds, loaded[name] = timed_import(TIMED[name])
-                times[name].append(seconds)
+    calls = {name: lambda s=statement: timed_import(s) for name, statement in TIMED.items()}
+    runs = interleave(calls | {"probgen --help": timed_help}, args.rounds)
+    times = {name: [seconds for seconds, _ in rs] for name, rs in runs.items()}
     print(f"{args.rounds} interleaved rounds, fresh interpreters; seconds: median (min–max)")
-    for name in names:
-        modules = f"  loads {', '.join(loaded[name]) or 'none of them'}" if name in loaded else ""
-        print(f"  {name:<22} {spread(times[name])}{modules}")
-    median = {name: statistics.median(t) for name, t in times.items()}
-    print("ratios (of the medians):")
+    for name, rs in runs.items():
+        loaded = rs[-1][1]
+        modules = f"  loads {', '.join(loaded) or 'none of them'}" if loaded is not None else ""
+        print(f"  {name:<22} {spread(times[name]):>18}{modules}")
+    print("ratios per round, median (min–max):")
     for ours in ("import probgen", "probgen.mcmc"):
         for theirs in ("import pyro", "import numpyro", "import pyro, numpyro"):
-            ratio = median[ours] / median[theirs]
-            flag = "  > target" if theirs == "import pyro" and ratio > PYRO_TARGET else ""
-            print(f"  {ours} / {theirs:<22} {ratio:6.2f}{flag}")
-    flag = "  > target" if median["probgen --help"] > HELP_TARGET else ""
-    print(f"  probgen --help: {median['probgen --help']:.2f} s (target ≤ {HELP_TARGET}){flag}")
+            per_round = ratios(times[ours], times[theirs])
+            judged = ""
+            if theirs == "import pyro":
+                judged = verdict(statistics.median(per_round), PYRO_TARGET, at_least=False)
+                judged = f"  target ≤ {PYRO_TARGET}: {judged}"
+            print(f"  {ours} / {theirs:<22} {spread(per_round):>18}{judged}")
+    help_s = statistics.median(times["probgen --help"])
+    judged = verdict(help_s, HELP_TARGET, at_least=False)
+    print(f"  probgen --help: {help_s:.2f} s (target ≤ {HELP_TARGET} s: {judged})")
+    print(f"{load()} at the end")
 
 
 if __name__ == "__main__":

@@ -14,8 +14,8 @@ as their documentation writes it) with the same seed, one chain, ``--warmup`` an
 the note on fixed costs below). Each timed call is the whole call, a fresh ``MCMC`` object
 each time, so both sides trace and compile their sampling loop (NumPyro compiles it again
 for every new ``MCMC``) and both pay it. One untimed round warms up the process (imports,
-JAX start-up); then ``--rounds`` rounds, the two calls back to back, the order alternating
-per round. The table gives each side's median seconds with the spread (min–max), the
+JAX start-up); then ``--rounds`` rounds (at least 5), the two calls back to back, the order
+alternating per round. The table gives each side's median seconds with the spread (min–max), the
 median of the per-round ratios probgen / raw (target ≤ 1.05), and probgen's own layer
 measured directly: the median seconds of each ``pg.mcmc`` call spent outside the library's
 ``MCMC.run`` ("layer s"), and 1 + layer / raw, the ratio that layer alone makes. The
@@ -34,7 +34,7 @@ On the corpus, probgen's part is the trace that reads the program's sites and ch
 data (``probgen.tracing``): one eager run of a Pyro program, one staged (uncompiled) trace
 of a NumPyro program, about 0.01–0.05 s in all, and the conversion of the draws.
 probgen's persistent XLA cache is off here (``PROBGEN_JAX_CACHE=0``): in one process it
-would serve the raw side's compilations too.
+would serve the raw side's compilations too. torch and XLA run on one thread.
 """
 
 from __future__ import annotations
@@ -48,15 +48,17 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from machine import add_rounds, describe_machine, interleave, load, pin_threads, spread, timed
+
+pin_threads()  # before jax is imported: XLA reads its flags once
 # the layer's cost with compilation counted on both sides: probgen's persistent XLA cache
 # (probgen.jax_cache) would also serve raw NumPyro's compilations in this one process
 os.environ["PROBGEN_JAX_CACHE"] = "0"
 
 import jax  # noqa: E402
 import numpyro  # noqa: E402
-import pyro
-import torch
-from machine import describe_machine
+import pyro  # noqa: E402
+import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "programs"))
 
@@ -71,28 +73,11 @@ RATIO_TARGET = 1.05
 FIXED_TARGET = 0.3
 
 
-def seconds(run: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    run()
-    return time.perf_counter() - start
-
-
-def spread(times: list[float], digits: int = 2) -> str:
-    return (
-        f"{statistics.median(times):7.{digits}f} "
-        f"({min(times):.{digits}f}–{max(times):.{digits}f})"
-    )
-
-
 def interleaved(ours: Callable, theirs: Callable, rounds: int) -> tuple[list, list]:
-    """One untimed round, then ``rounds`` timed rounds of both calls, the order alternating."""
-    ours(), theirs()
-    times: tuple[list, list] = ([], [])
-    for r in range(rounds):
-        order = (0, 1) if r % 2 == 0 else (1, 0)
-        for side in order:
-            times[side].append(seconds((ours, theirs)[side]))
-    return times
+    """The seconds of ``rounds`` rounds of both calls, after an untimed round, the order
+    alternating."""
+    runs = interleave({"ours": timed(ours), "theirs": timed(theirs)}, rounds, warmup=True)
+    return [s for s, _ in runs["ours"]], [s for s, _ in runs["theirs"]]
 
 
 @contextlib.contextmanager
@@ -137,15 +122,22 @@ def corpus_table(args: argparse.Namespace) -> list[str]:
     failed = []
     for case in cases:
         with library_time() as inside:
-            ours, theirs = interleaved(
-                lambda case=case: corpus.run_probgen(case),
-                lambda case=case: corpus.run_raw(case),
+
+            def ours(case=case) -> tuple[float, float]:
+                """pg.mcmc's seconds, and those outside the library's MCMC.run (its layer)."""
+                before = len(inside)
+                seconds, _ = timed(lambda: corpus.run_probgen(case))()
+                return seconds, seconds - sum(inside[before:])
+
+            runs = interleave(
+                {"ours": ours, "theirs": timed(lambda case=case: corpus.run_raw(case))},
                 args.rounds,
+                warmup=True,
             )
         jax.clear_caches()  # every call compiles afresh: without this, memory runs out
+        ours, own = [s for s, _ in runs["ours"]], [layer for _, layer in runs["ours"]]
+        theirs = [s for s, _ in runs["theirs"]]
         ratio = statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
-        # the library's run inside each timed pg.mcmc call (every other entry: raw's own)
-        own = [ours[r] - inside[_probgen_call(r)] for r in range(args.rounds)]
         layer = statistics.median(own)
         layer_ratio = 1 + layer / statistics.median(theirs)
         flag = "" if ratio <= RATIO_TARGET else "  > target"
@@ -157,12 +149,6 @@ def corpus_table(args: argparse.Namespace) -> list[str]:
             flush=True,
         )
     return failed
-
-
-def _probgen_call(r: int) -> int:
-    """The index in ``library_time``'s list of the library run inside round r's pg.mcmc
-    call: after the untimed round's two runs, rounds alternate probgen first, raw first."""
-    return 2 + 2 * r + (0 if r % 2 == 0 else 1)
 
 
 def coin_table(args: argparse.Namespace) -> list[str]:
@@ -220,7 +206,7 @@ def coin_table(args: argparse.Namespace) -> list[str]:
         cost = 0.0
         for name, part in (inside | after).items():
             part()
-            times = [seconds(part) for _ in range(args.rounds)]
+            times = [timed(part)()[0] for _ in range(args.rounds)]
             cost += statistics.median(times)
             print(f"    {name:<34} {spread(times, 3)}")
         flag = "" if cost <= FIXED_TARGET else "  > target"
@@ -232,7 +218,7 @@ def coin_table(args: argparse.Namespace) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    add_rounds(parser)
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--draws", type=int, default=300)
     parser.add_argument("--coin-warmup", type=int, default=200)
@@ -241,13 +227,14 @@ def main(argv: list[str] | None = None) -> None:
         "--only", type=lambda s: set(s.split(",")), help="comma-separated pattern names"
     )
     args = parser.parse_args(argv)
-    print(describe_machine(pg, pyro, numpyro, jax))
+    print(describe_machine(pg, pyro, numpyro, jax, torch))
     failed = []
     if not args.only or args.only - {"coin"}:
         failed += corpus_table(args)
     if not args.only or "coin" in args.only:
         failed += coin_table(args)
     print(f"\nover target: {', '.join(failed)}" if failed else "\nevery figure within target")
+    print(f"{load()} at the end")
 
 
 if __name__ == "__main__":
