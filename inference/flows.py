@@ -63,6 +63,7 @@ from pyro.nn import AutoRegressiveNN
 
 from probgen.checks import at_least
 from probgen.errors import ArgumentError, ModelError
+from probgen.inference.guide_names import FLOWS, NUMPYRO_FLOWS
 from probgen.inference.mala import MALA
 from probgen.inference.mcmc import NUTS
 from probgen.inference.mh import RandomWalk
@@ -70,8 +71,6 @@ from probgen.inference.ula import ULA
 from probgen.programs import Program, as_numpy, to_backend
 from probgen.results import Posterior, VIResult
 
-FLOWS = ("iaf", "realnvp", "nsf", "bnaf")
-NUMPYRO_FLOWS = ("iaf", "bnaf")
 LAYERS = {"iaf": 3, "realnvp": 4, "nsf": 2, "bnaf": 1}
 # each IAF layer's bounds on log σ_i: one layer reaches the funnel's e^{v/2} for |v| ≤ 16
 IAF_LOG_SCALE_CLIP = (-8.0, 8.0)

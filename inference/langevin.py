@@ -27,11 +27,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-import jax
-import jax.numpy as jnp
-import torch
-
+from probgen import lazy
 from probgen.inference.metropolis import accept_jax, accept_torch
+
+jax = lazy.load("jax", globals())
+jnp = lazy.load("jax.numpy", globals())
+torch = lazy.load("torch", globals())
 
 
 class LangevinState(NamedTuple):

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-import jax
-import jax.numpy as jnp
-import torch
+from probgen import lazy
+
+jax = lazy.load("jax", globals())
+jnp = lazy.load("jax.numpy", globals())
+torch = lazy.load("torch", globals())
 
 State = TypeVar("State")
 

@@ -12,34 +12,27 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import jax
 import numpy as np
-import numpyro.handlers
-import numpyro.infer
-import numpyro.infer.autoguide as numpyro_guides
-import numpyro.optim
-import pyro
-import pyro.infer
-import pyro.infer.autoguide as pyro_guides
-import pyro.optim
-import pyro.poutine
-import torch
 from tqdm.auto import trange
 
+from probgen import lazy
 from probgen.discrete import enumerated_sites
 from probgen.errors import ArgumentError, ModelError, TrainingError, invalid_parameter
-from probgen.inference.flows import FLOWS, flow_guide
+from probgen.inference.guide_names import AUTOGUIDES, FLOWS
 from probgen.programs import Program, as_numpy
 from probgen.results import VIResult
 
-_AUTOGUIDES = {
-    "delta": "AutoDelta",
-    "normal": "AutoNormal",
-    "mvn": "AutoMultivariateNormal",
-    "lowrank": "AutoLowRankMultivariateNormal",
-    "laplace": "AutoLaplaceApproximation",
-}
-GUIDES = (*_AUTOGUIDES, *FLOWS)
+# the flows import both libraries: only a flow guide needs them
+flows = lazy.load("probgen.inference.flows", globals())
+jax = lazy.load("jax", globals())
+numpyro = lazy.load("numpyro", globals())
+numpyro_guides = lazy.load("numpyro.infer.autoguide", globals())
+pyro = lazy.load("pyro", globals())
+pyro_guides = lazy.load("pyro.infer.autoguide", globals())
+pyro_optim = lazy.load("pyro.optim", globals())
+torch = lazy.load("torch", globals())
+
+GUIDES = (*AUTOGUIDES, *FLOWS)
 ELBOS = ("trace", "meanfield", "renyi")
 
 
@@ -78,9 +71,9 @@ def make_guide(program: Program, guide: str | Callable) -> Callable:
                 f"guide={guide!r} needs at least 2 latent dimensions and {program.name} has "
                 f"{size}: use guide='normal', which is exact for one dimension's Gaussian"
             )
-        return flow_guide(program, guide, size)
+        return flows.flow_guide(program, guide, size)
     library = pyro_guides if program.backend == "pyro" else numpyro_guides
-    return getattr(library, _AUTOGUIDES[guide])(program.model)
+    return getattr(library, AUTOGUIDES[guide])(program.model)
 
 
 def make_elbo(program: Program, elbo: str, particles: int, alpha: float):
@@ -140,7 +133,7 @@ def run(
 
 def _run_pyro(program, guide, elbo, steps, lr, gamma, seed, progress, laplace):
     store = pyro.get_param_store()
-    optimizer = pyro.optim.ExponentialLR(
+    optimizer = pyro_optim.ExponentialLR(
         {"optimizer": torch.optim.Adam, "optim_args": {"lr": lr}, "gamma": gamma}
     )
     with store.scope() as state, program.torch_device():
@@ -163,7 +156,11 @@ def _run_pyro(program, guide, elbo, steps, lr, gamma, seed, progress, laplace):
     if isinstance(guide, torch.nn.Module):  # the Laplace guide keeps its moments as buffers
         params.update({k: as_numpy(v) for k, v in guide.named_buffers()})
     return VIResult(
-        losses, program=program, guide=guide, params=params, state=state,
+        losses,
+        program=program,
+        guide=guide,
+        params=params,
+        state=state,
         summed_out=enumerated_sites(program),
     )
 
@@ -181,7 +178,11 @@ def _run_numpyro(program, guide, elbo, steps, lr, gamma, seed, progress, laplace
     # a flow guide's parameters are nested: keep the pytree, as numpy arrays
     params = jax.tree_util.tree_map(np.asarray, result.params)
     return VIResult(
-        losses, program=program, guide=guide, params=params, state=result.params,
+        losses,
+        program=program,
+        guide=guide,
+        params=params,
+        state=result.params,
         summed_out=enumerated_sites(program),
     )
 

@@ -76,21 +76,23 @@ PROGRAMS = {
         def model(y):
             mu = numpyro.sample("mu", dist.Normal(0.0, 1.0))
             numpyro.deterministic("twice", 2 * mu)
-            numpyro.sample("y", dist.Normal(mu, 1.0), obs=y)
+            with numpyro.plate("data", 2):
+                numpyro.sample("y", dist.Normal(mu, 1.0), obs=y)
         """,
     "pyro": """
         import pyro, pyro.distributions as dist
         def model(y):
             mu = pyro.sample("mu", dist.Normal(0.0, 1.0))
             pyro.deterministic("twice", 2 * mu)
-            pyro.sample("y", dist.Normal(mu, 1.0), obs=y)
+            with pyro.plate("data", 2):
+                pyro.sample("y", dist.Normal(mu, 1.0), obs=y)
         """,
 }
 OTHER = {"numpyro": ["torch", "pyro"], "pyro": ["jax", "numpyro"]}
 
 
 @pytest.mark.parametrize("backend", ["numpyro", "pyro"])
-def test_a_call_loads_its_programs_library_only_and_arviz_when_converted(backend):
+def test_mcmc_and_svi_load_the_programs_library_only_and_arviz_when_converted(backend):
     marks = loaded(
         PROGRAMS[backend]
         + """
@@ -98,6 +100,8 @@ def test_a_call_loads_its_programs_library_only_and_arviz_when_converted(backend
         for sampler in ("nuts", "hmc"):
             post = pg.mcmc(model, [0.1, 0.5], sampler=sampler, chains=1, warmup=10, draws=10,
                            progress=False)
+        for guide in ("normal", "laplace"):
+            pg.svi(model, [0.1, 0.5], guide=guide, steps=5, progress=False).posterior(draws=5)
         mark("mcmc")
         post.to_arviz()
         post.summary()
