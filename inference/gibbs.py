@@ -27,24 +27,20 @@ correlations, exhaustive enumeration and NUTS on the enumerated program.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-import numpyro.infer
-import torch
-from numpyro.infer.gibbs import CustomGibbs, DiscreteGibbs
-from pyro import poutine
-from pyro.infer.autoguide.initialization import InitMessenger
-from pyro.infer.mcmc.mcmc_kernel import MCMCKernel
-
+from probgen import lazy
 from probgen.errors import ArgumentError
-from probgen.inference.discrete_conditional import DiscreteConditionals, DiscreteSite
-from probgen.inference.mcmc import PYRO_HMC_STATS, NumPyroHMC, NumPyroNUTS, PyroHMC, PyroNUTS
 from probgen.initialization import init_strategy
 from probgen.programs import Program
+
+gibbs_numpyro = lazy.load("probgen.inference.gibbs_numpyro", globals())
+gibbs_pyro = lazy.load("probgen.inference.gibbs_pyro", globals())
+mcmc_numpyro = lazy.load("probgen.inference.mcmc_numpyro", globals())
+mcmc_pyro = lazy.load("probgen.inference.mcmc_pyro", globals())
 
 # a block of the scan: ("discrete" | "conditional" | "continuous", site names)
 Block = tuple[str, tuple[str, ...]]
@@ -113,7 +109,7 @@ class Gibbs:
         conditionals = dict(self.conditionals or {})
         hmc = self.continuous == "hmc"
         if program.backend == "pyro":
-            cls = PyroHMC if hmc else PyroNUTS
+            cls = mcmc_pyro.PyroHMC if hmc else mcmc_pyro.PyroNUTS
             nesting = program.max_plate_nesting
 
             def continuous(model):
@@ -124,149 +120,13 @@ class Gibbs:
                     max_plate_nesting=nesting,
                 )
 
-            return lambda: PyroGibbs(program.model, blocks, conditionals, continuous, strategy)
-        cls = NumPyroHMC if hmc else NumPyroNUTS
-        continuous = partial(cls, target_accept_prob=self.target_accept, init_strategy=strategy)
-        return lambda: _numpyro_gibbs(program.model, blocks, conditionals, continuous)
-
-
-# --- NumPyro: numpyro.infer.gibbs.Gibbs with one block per site ----------------------------
-
-
-class _NumPyroGibbs(numpyro.infer.gibbs.Gibbs):
-    """NumPyro's composite Gibbs kernel, declaring its statistics (``kernels.Kernel``)."""
-
-    def __init__(self, parts: list, sample_stats: dict[str, str]):
-        super().__init__(parts)
-        self.sample_stats = sample_stats
-
-
-def _numpyro_gibbs(model, blocks: list[Block], conditionals, continuous) -> _NumPyroGibbs:
-    """The composite kernel; its statistics are the continuous block's, in its state."""
-    parts, stats = [], {}
-    for i, (kind, names) in enumerate(blocks):
-        if kind == "discrete":
-            parts.append((DiscreteGibbs(model), names))
-        elif kind == "conditional":
-            parts.append((_Conditional(model, names[0], conditionals[names[0]]), names))
-        else:
-            block = continuous(model)
-            parts.append((block, None))
-            stats = {k: f"block_states.{i}.{block.sample_stats[k]}" for k in GIBBS_STATS}
-    return _NumPyroGibbs(parts, stats)
-
-
-def _draw(site: str, conditional: Callable, *, rng_key, gibbs_sites, hmc_sites) -> dict:
-    return {site: conditional(dict(hmc_sites)).sample(rng_key)}
-
-
-class _Conditional(CustomGibbs):
-    """A block drawing one site from the user's full conditional ``conditional(values)``.
-
-    NumPyro's ``CustomGibbs`` holds no model; this one carries the program's so that a
-    composite made only of conditional blocks is accepted.
-    """
-
-    def __init__(self, model: Callable, site: str, conditional: Callable):
-        super().__init__(partial(_draw, site, conditional))
-        self.model = model
-
-    def wrap_model(self, wrapper: Callable) -> _Conditional:
-        kernel = copy.copy(self)
-        kernel.model = wrapper(self.model)
-        return kernel
-
-
-# --- Pyro ----------------------------------------------------------------------------------
-
-
-class PyroGibbs(MCMCKernel):
-    """Systematic-scan Gibbs kernel for Pyro programs, driven by ``pyro.infer.MCMC``.
-
-    Its parameters are the constrained values of all latent sites (``transforms`` is
-    empty). The continuous block is a Pyro NUTS/HMC kernel built once on the program
-    conditioned on a dict that each sweep refills with the other sites' current values;
-    its cached potential is cleared before each of its transitions, and its warm-up
-    adaptation runs over the first ``warmup`` sweeps. After each sweep, ``info`` is that
-    block's (``PyroNUTS``): whether its transition diverged, and its step size.
-    """
-
-    def __init__(
-        self,
-        model: Callable,
-        blocks: list[Block],
-        conditionals: Mapping[str, Callable],
-        continuous: Callable[[Callable], Any],
-        init: Callable,
-    ):
-        self.model = model
-        self.transforms: dict = {}
-        continuous_block = any(kind == "continuous" for kind, _ in blocks)
-        self.sample_stats = PYRO_HMC_STATS if continuous_block else {}
-        self.info: dict[str, Any] = {}
-        self._blocks = blocks
-        self._conditionals = conditionals
-        self._fixed: dict[str, torch.Tensor] = {}  # read by the conditioned program
-        self._continuous = continuous
-        self._init = init
-        self._nuts = None
-        self._discrete: dict[str, DiscreteSite] = {}
-        self._values: dict[str, torch.Tensor] = {}
-
-    def setup(self, warmup_steps: int, *args, **kwargs) -> None:
-        initialized = InitMessenger(self._init)(self.model)
-        with torch.no_grad():
-            trace = poutine.trace(initialized).get_trace(*args, **kwargs)
-        latent = [name for _, names in self._blocks for name in names]
-        self._values = {name: trace.nodes[name]["value"].detach() for name in latent}
-        if any(kind == "discrete" for kind, _ in self._blocks):
-            self._conditionals_of = DiscreteConditionals(
-                self.model, initialized, args, kwargs, trace
+            return lambda: gibbs_pyro.PyroGibbs(
+                program.model, blocks, conditionals, continuous, strategy
             )
-        for kind, names in self._blocks:
-            if kind == "discrete":
-                for name in names:
-                    self._discrete[name] = self._conditionals_of.prepare(name, self._values)
-            elif kind == "continuous":
-                self._fixed.update({k: v for k, v in self._values.items() if k not in names})
-                self._nuts = self._continuous(poutine.condition(self.model, data=self._fixed))
-                self._nuts.setup(warmup_steps, *args, **kwargs)
-                start = self._nuts.initial_params
-                self._values.update({k: self._nuts.transforms[k].inv(start[k]) for k in names})
+        cls = mcmc_numpyro.NumPyroHMC if hmc else mcmc_numpyro.NumPyroNUTS
+        continuous = partial(cls, target_accept_prob=self.target_accept, init_strategy=strategy)
+        return lambda: gibbs_numpyro.numpyro_gibbs(program.model, blocks, conditionals, continuous)
 
-    @property
-    def initial_params(self) -> dict[str, torch.Tensor]:
-        return self._values
 
-    @initial_params.setter
-    def initial_params(self, params: dict[str, torch.Tensor]) -> None:
-        self._values = dict(params)
-
-    def sample(self, params: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        values = dict(params)
-        for kind, names in self._blocks:
-            if kind == "discrete":
-                for name in names:
-                    values[name] = self._conditionals_of.update(self._discrete[name], values)
-            elif kind == "conditional":
-                others = {k: v for k, v in values.items() if k != names[0]}
-                with torch.no_grad():
-                    values[names[0]] = self._conditionals[names[0]](others).sample()
-            else:
-                values.update(self._update_continuous(names, values))
-        return values
-
-    def _update_continuous(self, names, values: dict[str, torch.Tensor]) -> dict:
-        """One NUTS transition of the continuous sites given all the others."""
-        nuts = self._nuts
-        self._fixed.update({k: v for k, v in values.items() if k not in names})
-        nuts.clear_cache()  # its cached potential belongs to the old conditioning values
-        z = nuts.sample({k: nuts.transforms[k](values[k]) for k in names})
-        self.info = nuts.info
-        return {k: nuts.transforms[k].inv(z[k]).detach() for k in names}
-
-    def logging(self):
-        return self._nuts.logging() if self._nuts is not None else {}
-
-    def diagnostics(self):
-        return self._nuts.diagnostics() if self._nuts is not None else {}
+# the library kernels, from the module of their library
+__getattr__, __dir__ = lazy.attributes(__name__, {"PyroGibbs": "probgen.inference.gibbs_pyro"})

@@ -26,23 +26,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import numpyro.distributions
-import torch
-import torch.distributions
-from jax.flatten_util import ravel_pytree
 
+from probgen import lazy
 from probgen.errors import ArgumentError
-from probgen.inference.mh import NumPyroMH, PyroMH
 from probgen.initialization import init_strategy
 from probgen.programs import Program, as_numpy
 
-_LIBRARY = {
-    "pyro": (torch.distributions.Distribution, "a torch/Pyro distribution"),
-    "numpyro": (numpyro.distributions.Distribution, "a NumPyro distribution"),
-}
+jax = lazy.load("jax", globals())
+jax_flatten = lazy.load("jax.flatten_util", globals())
+jnp = lazy.load("jax.numpy", globals())
+mh_numpyro = lazy.load("probgen.inference.mh_numpyro", globals())
+mh_pyro = lazy.load("probgen.inference.mh_pyro", globals())
+numpyro = lazy.load("numpyro", globals())
+torch = lazy.load("torch", globals())
 
 
 @dataclass(frozen=True)
@@ -68,8 +65,10 @@ class Independence:
         options = dict(init_strategy=strategy, sample_stats={"acceptance_rate": "accept_prob"})
         if program.backend == "pyro":
             nesting, jit = program.max_plate_nesting, self.jit_compile
-            return lambda: PyroMH(program.model, self._torch, nesting, jit_compile=jit, **options)
-        return lambda: NumPyroMH(program.model, self._jax, **options)
+            return lambda: mh_pyro.PyroMH(
+                program.model, self._torch, nesting, jit_compile=jit, **options
+            )
+        return lambda: mh_numpyro.NumPyroMH(program.model, self._jax, **options)
 
     def _check_sites(self, backend: str, latent: list[str]) -> None:
         if missing := [s for s in latent if s not in self.proposal]:
@@ -82,7 +81,10 @@ class Independence:
                 f"proposal names {unknown}, which are not latent sites; the latent sites "
                 f"are {latent}"
             )
-        cls, kind = _LIBRARY[backend]
+        if backend == "pyro":
+            cls, kind = torch.distributions.Distribution, "a torch/Pyro distribution"
+        else:
+            cls, kind = numpyro.distributions.Distribution, "a NumPyro distribution"
         for site, q in self.proposal.items():
             if not isinstance(q, cls):
                 raise ArgumentError(
@@ -119,7 +121,7 @@ class Independence:
         def propose(key, x, scale):
             keys = dict(zip(qs, jax.random.split(key, len(qs)), strict=True))
             u = {k: to_u[k].inv(qs[k].sample(keys[k])) for k in qs}
-            return ravel_pytree(u)[0].astype(x.dtype)
+            return jax_flatten.ravel_pytree(u)[0].astype(x.dtype)
 
         def log_q(x):  # log q_u(u) = log q(T(u)) + log |det J_T(u)|
             u = unravel(x)

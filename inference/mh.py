@@ -17,27 +17,25 @@ or NumPyro program: y = x + σ ε, ε ~ N(0, I). Warm-up adapts log σ by Robbin
     log σ_{t+1} = log σ_t + (t + 1)^(−0.6) (α_t − α*),
 
 towards the acceptance rate α* = ``target_accept`` (0.234, Roberts, Gelman & Gilks
-1997), and then freezes σ. The generic kernels below (``NumPyroMH``, ``PyroMH``) take
+1997), and then freezes σ. The generic kernels (``mh_numpyro.NumPyroMH``, ``mh_pyro.PyroMH``) take
 the proposal as a ``make_proposal`` function, so ``independence.py`` reuses them.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-import jax
-import jax.numpy as jnp
-import torch
-from jax.flatten_util import ravel_pytree
-
-from probgen.inference.flat_numpyro import NumPyroFlatKernel
-from probgen.inference.flat_pyro import PyroFlatKernel
+from probgen import lazy
 from probgen.inference.metropolis import accept_jax, accept_torch
 from probgen.initialization import init_strategy
 from probgen.programs import Program
+
+jax = lazy.load("jax", globals())
+mh_numpyro = lazy.load("probgen.inference.mh_numpyro", globals())
+mh_pyro = lazy.load("probgen.inference.mh_pyro", globals())
+torch = lazy.load("torch", globals())
 
 # make_proposal(sites, unravel) -> (propose(key, x, σ) or propose(x, σ), log_ratio or None)
 MakeProposal = Callable[[dict[str, Any], Callable], tuple[Callable, Callable | None]]
@@ -135,162 +133,18 @@ class RandomWalk:
         options = dict(init_strategy=strategy, scale=self.scale, target_accept=target)
         if program.backend == "pyro":
             nesting, jit = program.max_plate_nesting, self.jit_compile
-            return lambda: PyroMH(
+            return lambda: mh_pyro.PyroMH(
                 program.model, _random_walk_torch, nesting, jit_compile=jit, **options
             )
-        return lambda: NumPyroMH(program.model, _random_walk_jax, **options)
+        return lambda: mh_numpyro.NumPyroMH(program.model, _random_walk_jax, **options)
 
 
-class NumPyroState(NamedTuple):
-    """The state of ``NumPyroMH``: step count, unconstrained sites, −log p̃, α, σ, key."""
-
-    i: jax.Array
-    z: dict[str, jax.Array]
-    potential_energy: jax.Array
-    accept_prob: jax.Array
-    step_size: jax.Array
-    rng_key: jax.Array
-
-
-class NumPyroMH(NumPyroFlatKernel):
-    """MH for a NumPyro program on its unconstrained space, with the proposal of
-    ``make_proposal(sites, unravel)``: ``sites`` maps each latent site to its
-    distribution, ``unravel`` maps the flat position to ``{site: unconstrained value}``.
-
-    ``scale`` is the initial σ (None: 2.38 / √d); ``target_accept`` None freezes σ.
-    ``sample_stats`` (``kernels.Kernel``) replaces the default table of what is recorded.
-    """
-
-    def __init__(
-        self,
-        model: Callable,
-        make_proposal: MakeProposal,
-        *,
-        init_strategy: Callable,
-        scale: float | None = None,
-        target_accept: float | None = None,
-        sample_stats: Mapping[str, str] | None = None,
-    ):
-        super().__init__(model, init_strategy=init_strategy)
-        self._make_proposal = make_proposal
-        self._scale = scale
-        self._target = target_accept
-        if sample_stats is not None:
-            self.sample_stats = sample_stats
-        self._sample_fn = None
-
-    def init(self, rng_key, num_warmup, init_params, model_args, model_kwargs):
-        rng_key, key_init = jax.random.split(rng_key)
-        # MH needs no gradient: programs whose density has none are fine
-        z, potential_fn, trace = self._initialize(
-            key_init, init_params, model_args, model_kwargs, validate_grad=False
-        )
-        flat, unravel = ravel_pytree(z)
-        sites = {name: trace[name]["fn"] for name in z}
-        propose, self._log_ratio = self._make_proposal(sites, unravel)
-        self._propose, self._unravel = propose, unravel
-        self._logdensity = lambda x: -potential_fn(unravel(x))
-        self._num_warmup = num_warmup
-        self._sample_fn = self.sample
-        scale = self._scale or 2.38 / math.sqrt(max(flat.size, 1))
-        zero = jnp.zeros((), flat.dtype)
-        return NumPyroState(jnp.array(0), z, -self._logdensity(flat), zero, zero + scale, rng_key)
-
-    def sample(self, state, model_args, model_kwargs):
-        rng_key, key_step = jax.random.split(state.rng_key)
-        flat, _ = ravel_pytree(state.z)
-        scale = state.step_size
-        new, info = step_jax(
-            key_step,
-            MHState(flat, -state.potential_energy),
-            self._logdensity,
-            lambda key, x: self._propose(key, x, scale),
-            self._log_ratio,
-        )
-        if self._target is not None:
-            adapted = jnp.exp(
-                adapt_log_scale(jnp.log(scale), info.accept_prob, state.i, self._target)
-            )
-            scale = jnp.where(state.i < self._num_warmup, adapted, scale)
-        return NumPyroState(
-            state.i + 1,
-            self._unravel(new.position),
-            -new.logdensity,
-            info.accept_prob,
-            scale,
-            rng_key,
-        )
-
-    def get_diagnostics_str(self, state) -> str:
-        return f"acc. prob={float(state.accept_prob):.2f}"
-
-
-class PyroMH(PyroFlatKernel):
-    """MH for a Pyro program on its unconstrained space, as ``NumPyroMH``.
-
-    ``make_proposal(sites, unravel)`` returns ``propose(x, σ)`` (torch's global RNG,
-    which ``pyro.set_rng_seed`` seeds) and ``log_ratio(x, y)`` or None. After each
-    ``sample()``, ``info`` holds the transition's ``accept_prob`` and σ as ``step_size``.
-    """
-
-    def __init__(
-        self,
-        model: Callable,
-        make_proposal: MakeProposal,
-        max_plate_nesting: int,
-        *,
-        scale: float | None = None,
-        target_accept: float | None = None,
-        sample_stats: Mapping[str, str] | None = None,
-        **options: Any,
-    ):
-        # options: init_strategy, jit_compile
-        super().__init__(model, max_plate_nesting=max_plate_nesting, **options)
-        self._make_proposal = make_proposal
-        self._scale = scale
-        self._target = target_accept
-        if sample_stats is not None:
-            self.sample_stats = sample_stats
-
-    def setup(self, warmup_steps, *args, **kwargs):
-        params, potential_fn, trace = self._initialize(args, kwargs)
-        ravel = self.ravel
-        sites = {k: trace.nodes[k]["fn"] for k in ravel.names}
-        self._propose, self._log_ratio = self._make_proposal(sites, ravel.unflatten)
-        self._unravel = ravel.unflatten
-        self._logdensity = lambda x: -potential_fn(ravel.unflatten(x))
-        self._last = None
-        self._start(params)
-        size = self._state.position.numel()
-        self._log_scale = math.log(self._scale or 2.38 / math.sqrt(max(size, 1)))
-        self._warmup = warmup_steps
-        self._t = 0
-
-    def _start(self, params: dict[str, torch.Tensor]) -> MHState:
-        """The state at ``params``: the kept one when the driver hands back the last draw."""
-        if params is not self._last:
-            with torch.no_grad():
-                flat = self.ravel.flatten(params)
-                self._state = MHState(flat, self._logdensity(flat))
-            self._last = params
-        return self._state
-
-    def sample(self, params):
-        scale = math.exp(self._log_scale)
-        with torch.no_grad():
-            self._state, info = step_torch(
-                self._start(params),
-                self._logdensity,
-                lambda x: self._propose(x, scale),
-                self._log_ratio,
-            )
-        accept_prob = float(info.accept_prob)
-        if self._target is not None and self._t < self._warmup:
-            self._log_scale = adapt_log_scale(self._log_scale, accept_prob, self._t, self._target)
-        self._t += 1
-        self.info = {"accept_prob": accept_prob, "step_size": scale}
-        self._last = self._unravel(self._state.position)
-        return self._last
-
-    def logging(self):
-        return {"acc. prob": f"{self.info['accept_prob']:.2f}"}
+# the library kernels, from the module of their library
+__getattr__, __dir__ = lazy.attributes(
+    __name__,
+    {
+        "NumPyroMH": "probgen.inference.mh_numpyro",
+        "NumPyroState": "probgen.inference.mh_numpyro",
+        "PyroMH": "probgen.inference.mh_pyro",
+    },
+)

@@ -31,13 +31,13 @@ def loaded(code: str) -> dict[str, list[str]]:
         """
     )
     tail = "\nprint(json.dumps(MARKS))"
-    out = subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-c", prelude + textwrap.dedent(code) + tail],
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_import_probgen_and_its_entry_points_load_no_library():
@@ -97,7 +97,10 @@ def test_mcmc_and_svi_load_the_programs_library_only_and_arviz_when_converted(ba
         PROGRAMS[backend]
         + """
         import probgen as pg
-        for sampler in ("nuts", "hmc"):
+        from probgen.inference.samplers import ULA, Gibbs, Independence
+        samplers = ["nuts", "hmc", "mh", "mala", ULA(step_size=0.1), "sgld", Gibbs()]
+        samplers.append(Independence({"mu": dist.Normal(0.0, 2.0)}))
+        for sampler in samplers:
             post = pg.mcmc(model, [0.1, 0.5], sampler=sampler, chains=1, warmup=10, draws=10,
                            progress=False)
         for guide in ("normal", "laplace"):
