@@ -48,19 +48,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
-import numpyro.distributions
-import numpyro.infer.autoguide as numpyro_guides
-import numpyro.infer.reparam
-import pyro.distributions.transforms as pyro_transforms
-import pyro.infer.autoguide as pyro_guides
-import pyro.infer.reparam
-import pyro.poutine
-import torch
-from numpyro.distributions.flows import InverseAutoregressiveTransform
-from pyro.nn import AutoRegressiveNN
 
+from probgen import lazy
 from probgen.checks import at_least
 from probgen.errors import ArgumentError, ModelError
 from probgen.inference.guide_names import FLOWS, NUMPYRO_FLOWS
@@ -70,6 +60,18 @@ from probgen.inference.mh import RandomWalk
 from probgen.inference.ula import ULA
 from probgen.programs import Program, as_numpy, to_backend
 from probgen.results import Posterior, VIResult
+
+flows_numpyro = lazy.load("probgen.inference.flows_numpyro", globals())
+jnp = lazy.load("jax.numpy", globals())
+numpyro = lazy.load("numpyro", globals())
+numpyro_guides = lazy.load("numpyro.infer.autoguide", globals())
+numpyro_reparam = lazy.load("numpyro.infer.reparam", globals())
+pyro = lazy.load("pyro", globals())
+pyro_guides = lazy.load("pyro.infer.autoguide", globals())
+pyro_nn = lazy.load("pyro.nn", globals())
+pyro_reparam = lazy.load("pyro.infer.reparam", globals())
+pyro_transforms = lazy.load("pyro.distributions.transforms", globals())
+torch = lazy.load("torch", globals())
 
 LAYERS = {"iaf": 3, "realnvp": 4, "nsf": 2, "bnaf": 1}
 # each IAF layer's bounds on log σ_i: one layer reaches the funnel's e^{v/2} for |v| ≤ 16
@@ -86,7 +88,7 @@ WARPABLE = (NUTS, MALA, ULA, RandomWalk)
 
 _PYRO_LAYERS = {
     "iaf": lambda dim, hidden: pyro_transforms.AffineAutoregressive(
-        AutoRegressiveNN(dim, hidden, permutation=torch.arange(dim)),
+        pyro_nn.AutoRegressiveNN(dim, hidden, permutation=torch.arange(dim)),
         log_scale_min_clip=IAF_LOG_SCALE_CLIP[0],
         log_scale_max_clip=IAF_LOG_SCALE_CLIP[1],
     ),
@@ -116,7 +118,9 @@ def flow_guide(program: Program, name: str, size: int) -> Any:
     if program.backend == "pyro":
         return pyro_guides.AutoNormalizingFlow(program.model, _PyroFlow(name, width))
     if name == "iaf":
-        return _AutoIAF(program.model, num_flows=LAYERS["iaf"], hidden_dims=[width, width])
+        return flows_numpyro.AutoIAF(
+            program.model, num_flows=LAYERS["iaf"], hidden_dims=[width, width]
+        )
     if name == "bnaf":
         return numpyro_guides.AutoBNAFNormal(
             program.model, num_flows=LAYERS["bnaf"], hidden_factors=list(BNAF_HIDDEN_FACTORS)
@@ -127,27 +131,6 @@ def flow_guide(program: Program, name: str, size: int) -> Any:
         f"{NUMPYRO_FLOWS} ('iaf' = AutoIAFNormal, 'bnaf' = AutoBNAFNormal), or write the "
         "program in Pyro"
     )
-
-
-class _AutoIAF(numpyro_guides.AutoIAFNormal):
-    """NumPyro's ``AutoIAFNormal`` with each layer's log σ clipped to ``IAF_LOG_SCALE_CLIP``.
-
-    ``AutoIAFNormal`` keeps ``InverseAutoregressiveTransform``'s default clip [−5, 3]: its
-    constructor has no clip argument (numpyro 0.22: ``num_flows``, ``hidden_dims``,
-    ``skip_connections``, ``nonlinearity`` only), so no public path sets it. The layers are
-    rebuilt around the same networks in ``_get_posterior``, the (underscored) hook that
-    NumPyro's ``AutoContinuous`` guides implement and the one place that builds them.
-    """
-
-    def _get_posterior(self):
-        flow = super()._get_posterior()
-        layers = [
-            InverseAutoregressiveTransform(t.arn, *IAF_LOG_SCALE_CLIP)
-            if isinstance(t, InverseAutoregressiveTransform)
-            else t
-            for t in flow.transforms
-        ]
-        return numpyro.distributions.TransformedDistribution(flow.base_dist, layers)
 
 
 @dataclass(frozen=True)
@@ -218,13 +201,13 @@ class NeuTra:
         program = fitted.program
         if program.backend == "pyro":
             fitted.guide.requires_grad_(False)  # T stays as fitted while the sampler runs
-            reparam = pyro.infer.reparam.NeuTraReparam(fitted.guide)
+            reparam = pyro_reparam.NeuTraReparam(fitted.guide)
             latent = set(program.site_names("latent"))
             model = pyro.poutine.reparam(
                 program.model, config=lambda site: reparam if site["name"] in latent else None
             )
         else:
-            reparam = numpyro.infer.reparam.NeuTraReparam(fitted.guide, fitted.state)
+            reparam = numpyro_reparam.NeuTraReparam(fitted.guide, fitted.state)
             model = reparam.reparam(program.model)
         # the warped program's one latent site is u: the original init does not apply to it
         warped = program.rebind(model, init=None)

@@ -74,18 +74,18 @@ PROGRAMS = {
     "numpyro": """
         import numpyro, numpyro.distributions as dist
         def model(y):
-            mu = numpyro.sample("mu", dist.Normal(0.0, 1.0))
+            mu = numpyro.sample("mu", dist.Normal(0.0, 1.0).expand([2]).to_event(1))
             numpyro.deterministic("twice", 2 * mu)
             with numpyro.plate("data", 2):
-                numpyro.sample("y", dist.Normal(mu, 1.0), obs=y)
+                numpyro.sample("y", dist.Normal(mu.sum(), 1.0), obs=y)
         """,
     "pyro": """
         import pyro, pyro.distributions as dist
         def model(y):
-            mu = pyro.sample("mu", dist.Normal(0.0, 1.0))
+            mu = pyro.sample("mu", dist.Normal(0.0, 1.0).expand([2]).to_event(1))
             pyro.deterministic("twice", 2 * mu)
             with pyro.plate("data", 2):
-                pyro.sample("y", dist.Normal(mu, 1.0), obs=y)
+                pyro.sample("y", dist.Normal(mu.sum(), 1.0), obs=y)
         """,
 }
 OTHER = {"numpyro": ["torch", "pyro"], "pyro": ["jax", "numpyro"]}
@@ -99,11 +99,14 @@ def test_mcmc_and_svi_load_the_programs_library_only_and_arviz_when_converted(ba
         import probgen as pg
         from probgen.inference.samplers import ULA, Gibbs, Independence
         samplers = ["nuts", "hmc", "mh", "mala", ULA(step_size=0.1), "sgld", Gibbs()]
-        samplers.append(Independence({"mu": dist.Normal(0.0, 2.0)}))
+        samplers.append(Independence({"mu": dist.Normal(0.0, 2.0).expand([2]).to_event(1)}))
         for sampler in samplers:
             post = pg.mcmc(model, [0.1, 0.5], sampler=sampler, chains=1, warmup=10, draws=10,
                            progress=False)
-        for guide in ("normal", "laplace"):
+        from probgen.inference.flows import NeuTra
+        neutra = NeuTra(steps=5, particles=1)
+        pg.mcmc(model, [0.1, 0.5], reparam=neutra, chains=1, warmup=10, draws=10, progress=False)
+        for guide in ("normal", "laplace", "iaf"):
             pg.svi(model, [0.1, 0.5], guide=guide, steps=5, progress=False).posterior(draws=5)
         mark("mcmc")
         post.to_arviz()
