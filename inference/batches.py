@@ -44,7 +44,8 @@ class Batches:
             self._order, self._tensors = self._epoch_data(epoch)
             self._epoch = epoch
         index = self._order[j * self.batch : (j + 1) * self.batch]
-        return tuple(tensor[index] for tensor in self._tensors)
+        # the rows tensor[index], without advanced indexing's set-up (half the time)
+        return tuple(tensor.index_select(0, index) for tensor in self._tensors)
 
     def _epoch_data(self, epoch: int) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
         """The order of the examples in ``epoch``, and the tensors it trains on."""

@@ -19,18 +19,14 @@ is refused with ``ModelError`` too.
 
 from __future__ import annotations
 
-import contextlib
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
 from probgen.errors import ModelError
-
-# relative tolerance between the graph's loss and the Python's on the same draws: float32
-# sums taken in another order differ by ~1e-6
-RTOL = 1e-4
+from probgen.inference.same_draws import RTOL, undone
 
 
 class TracedLoss:
@@ -60,7 +56,7 @@ class TracedLoss:
             return self._loss(*data)
         if key in self._verified:
             return self._replay(graph, data)
-        with self._undone(data), torch.no_grad():
+        with undone(self._buffers, data[0].device), torch.no_grad():
             expected = self._loss(*data)  # from the draws that the graph makes next
         actual = self._replay(graph, data)
         self._check(actual, expected)
@@ -78,7 +74,7 @@ class TracedLoss:
         """The graph of the loss on inputs shaped as ``data``, traced without a mark on the
         RNG or the buffers."""
         count = len(self._tensors)
-        with self._undone(data), warnings.catch_warnings():
+        with undone(self._buffers, data[0].device), warnings.catch_warnings():
             warnings.simplefilter("ignore", torch.jit.TracerWarning)  # verified instead
             try:
                 return torch.jit.trace(
@@ -102,15 +98,3 @@ class TracedLoss:
                 f"{expected.item():.6g} from the same draws: its control flow depends on "
                 "values, which a trace cannot follow. Fit it with jit_compile=False"
             )
-
-    @contextlib.contextmanager
-    def _undone(self, data: tuple[torch.Tensor, ...]) -> Iterator[None]:
-        """A block whose random draws and buffer updates (batch-norm statistics) are
-        undone on leaving it: the next run draws the same numbers from the same state."""
-        device = data[0].device
-        buffers = [(b, b.clone()) for b in self._buffers]
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            yield
-        with torch.no_grad():
-            for buffer, saved in buffers:
-                buffer.copy_(saved)

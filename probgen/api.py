@@ -226,8 +226,11 @@ def fit(
     finite stops the run with ``TrainingError`` and leaves the last checkpoint untouched.
     ``jit_compile`` traces the loss with the PyTorch JIT after the first epoch (one graph per
     batch shape) and replays it instead of re-running the programs' Python: the same values
-    and random draws, with less overhead (the digits VAE's step drops from ~1.7× to ~1.2× a
-    hand-written PyTorch loop's; ``benchmarks/svi_vae.py``). A loss that the tracer cannot
+    and random draws, with less overhead (the digits VAE's step: ~1.08× a hand-written PyTorch
+    loop's, ~1.18× without the JIT; ``benchmarks/svi_vae.py``). After the first epoch, an
+    objective's direct losses (the VAE family's ``elbo_estimate``), checked against the
+    programs' on the first batch, replace the losses that run the programs
+    (``inference/direct.py``). A loss that the tracer cannot
     record, or whose control flow depends on values, is refused with ``ModelError`` when it
     is traced or on the next batch, where each graph is checked against the Python loss.
     ``dequantize=True`` takes a quantized ``Dataset`` (``levels`` = k, e.g.

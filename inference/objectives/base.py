@@ -12,6 +12,10 @@ clipping, checkpoints and resume. An objective declares
   first epoch (``traced.py``): torch's random draws inside it are drawn afresh at each
   call (a GAN's noise), but Python is not re-run, so what a step reads from state kept
   across steps (CD's persistent chains) is drawn in ``step`` and passed in as a tensor;
+- ``direct_losses(model, size)``: optionally, some of those losses (by name) computed
+  without running Pyro programs (``direct.py``), which ``pg.fit`` checks against them at
+  start-up, on the same draws, and uses in their place after the first epoch. An
+  objective that has them takes ``direct=False`` to go without;
 - ``step(model, losses, batch, step, update)``: one training step. ``update(group, loss)``
   takes one optimizer step of ``group`` on ∇loss (after the NaN guard and clipping) and
   returns the loss as a float; ``step`` decides which groups step, in which order, and
@@ -109,6 +113,10 @@ class Objective(ABC):
     @abstractmethod
     def losses(self, model: nn.Module, size: int) -> dict[str, Loss]:
         """The objective's losses, ``{name: loss(*batch)}``, for a data set of ``size``."""
+
+    def direct_losses(self, model: nn.Module, size: int) -> dict[str, Loss]:
+        """Direct computations of some of ``losses``, by name: none by default."""
+        return {}
 
     def step(
         self,

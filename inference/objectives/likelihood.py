@@ -8,7 +8,11 @@ pair (x, y) of examples and labels for a ``conditional`` model):
   ``Trace_ELBO``) on ``model.model(x, size=N)`` and ``model.guide(x, size=N)``, whose
   ``data_plate`` scales the minibatch's terms by N/B (an unbiased estimate of the whole
   data set's ELBO). Checked against a hand computation of the same draw, and its epoch
-  mean against the closed form, in tests/inference/test_fit.py.
+  mean against the closed form, in tests/inference/test_fit.py. Its direct loss,
+  −(1/B) Σ_i L̂(x_i) with the model's ``elbo_estimate`` (the same estimate from the same
+  draws, computed without tracing the programs: (N/B)/N = 1/B), replaces it after the
+  first epoch where the model has one (``inference/direct.py``; tests/inference/
+  test_direct.py).
 - ``MaximumLikelihood``: −(1/B) Σ_i log p(x_i) with ``model.log_prob``; checked against
   the closed-form Gaussian MLE.
 - ``ModelLoss``: ``model.loss(x)``, for models fitted by a loss that is neither (VQ-VAE,
@@ -28,9 +32,12 @@ from probgen.inference.objectives.base import Loss, Objective
 
 @dataclass
 class ELBO(Objective):
-    """Minimise −ELBO/N; ``bound`` (a Pyro ELBO) overrides the model's own."""
+    """Minimise −ELBO/N; ``bound`` (a Pyro ELBO) overrides the model's own. ``direct``:
+    after the first epoch, compute the model's own bound with its ``elbo_estimate``, where
+    it has one, rather than from the programs."""
 
     bound: pyro.infer.ELBO | None = None
+    direct: bool = True
     name: ClassVar[str] = "elbo"
     needs: ClassVar[tuple[str, ...]] = ("model", "guide")
 
@@ -44,6 +51,12 @@ class ELBO(Objective):
             return bound.differentiable_loss(model.model, model.guide, *batch, size=size) / size
 
         return {"loss": loss}
+
+    def direct_losses(self, model: nn.Module, size: int) -> dict[str, Loss]:
+        estimate = getattr(model, "elbo_estimate", None)
+        if not self.direct or self.bound is not None or not callable(estimate):
+            return {}
+        return {"loss": lambda *batch: -estimate(*batch).mean()}
 
 
 @dataclass

@@ -9,6 +9,12 @@ guide q(z | x). ``log_likelihood`` returns, per example, the IWAE estimate
 a stochastic lower bound (in expectation) on log p(x) that tends to it as K grows
 (tests/models/test_latent_gaussian.py checks it against the exact log p(x) of
 linear-Gaussian models).
+
+Each model also states its ELBO estimate as tensor operations, ``elbo_estimate(*data)``:
+per example, the value that its bound ``elbo()`` takes on ``model`` and ``guide`` at the
+same draws, before the minibatch scale N/B, computed without tracing the programs.
+``pg.fit`` uses it after the first epoch, once it has matched the programs' bound, value
+and gradient, at the run's first batch (inference/direct.py).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from probgen import checks
 from probgen.models.base import GenerativeModel
 from probgen.models.latent.importance_weighted import ImportanceWeightedELBO
 from probgen.models.latent.likelihoods import make_likelihood
+from probgen.models.latent.reparameterized import HALF_LOG_2PI
 
 # particles × examples scored at once by ``log_likelihood``; bounds its memory
 PARTICLE_BUDGET = 2**16
@@ -30,7 +37,8 @@ class LatentVariableModel(GenerativeModel):
     """Base of the VAE family: the likelihood p(x | z), the prior N(0, I) of the top latent
     level (``prior_dim`` values), and the importance-sampled log-likelihood.
 
-    Subclasses define ``model`` and ``guide`` with the examples in ``data_plate``.
+    Subclasses define ``model`` and ``guide`` with the examples in ``data_plate``, and
+    ``elbo_estimate`` with them (see the module docstring).
     """
 
     def __init__(
@@ -69,6 +77,11 @@ class LatentVariableModel(GenerativeModel):
     def prior(self) -> dist.Independent:
         """p(z) = N(0, I) of the top latent level."""
         return dist.Normal(self.prior_loc, self.prior_scale).to_event(1)
+
+    def prior_log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """log N(z; 0, I) = −½‖z‖² − (d/2) log 2π: ``prior().log_prob(z)``, written out (its
+        location and scale are 0 and 1) for ``elbo_estimate``."""
+        return -0.5 * (z.square() + 2 * HALF_LOG_2PI).sum(-1)
 
     def emit(self, params: torch.Tensor, mean: bool) -> torch.Tensor:
         """Data from decoder outputs θ: a draw x ~ p(x | θ), or E[x | θ] when ``mean``."""

@@ -38,3 +38,7 @@ class BetaVAE(VAE):
         """The latent site, its log density scaled by β."""
         with poutine.scale(scale=self.beta):
             return pyro.sample(name, fn)
+
+    def weigh_latent(self, log_ratio: torch.Tensor) -> torch.Tensor:
+        """β (log p(z) − log q(z | x)), as ``latent`` scales the site."""
+        return self.beta * log_ratio

@@ -25,6 +25,7 @@ from probgen.errors import DataError
 from probgen.models.base import data_plate
 from probgen.models.latent.base import LatentVariableModel
 from probgen.models.latent.networks import MLP, GaussianMLP
+from probgen.models.latent.reparameterized import draw
 
 
 class ConditionalVAE(LatentVariableModel):
@@ -88,6 +89,15 @@ class ConditionalVAE(LatentVariableModel):
         checks.batch(x, self.event_shape)
         with data_plate(x, size):
             pyro.sample("z", self.posterior(x, y))
+
+    def elbo_estimate(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """log p(x_i, z_i | y_i) − log q(z_i | x_i, y_i) per example at one draw
+        z_i ~ q(z | x_i, y_i): what Trace_ELBO takes from ``model`` and ``guide``. The labels
+        are not checked here (``pg.fit`` runs the programs, which check them, first)."""
+        label = F.one_hot(y, self.num_classes).to(x.dtype)
+        z, log_q = draw(self.encoder(x, label))
+        log_p = self.prior_log_prob(z) + self.likelihood.log_prob(self.decoder(z, label), x)
+        return log_p - log_q
 
     @torch.no_grad()
     def sample(self, n: int, y: int | torch.Tensor, mean: bool = False) -> torch.Tensor:

@@ -22,6 +22,7 @@ from probgen.errors import ArgumentError
 from probgen.models.base import data_plate
 from probgen.models.latent.base import LatentVariableModel
 from probgen.models.latent.networks import MLP, GaussianMLP
+from probgen.models.latent.reparameterized import draw
 
 
 class HierarchicalVAE(LatentVariableModel):
@@ -103,6 +104,20 @@ class HierarchicalVAE(LatentVariableModel):
             h = x
             for level, encoder in enumerate(self.encoders, start=1):
                 h = pyro.sample(f"z{level}", encoder(h))
+
+    def elbo_estimate(self, x: torch.Tensor) -> torch.Tensor:
+        """log p(x, z₁, …, z_L) − log q(z₁, …, z_L | x) per example at one draw of every level
+        from the guide: what Trace_ELBO takes from ``model`` and ``guide``, the networks
+        called in the programs' order."""
+        levels, log_q = [x], 0.0
+        for encoder in self.encoders:
+            z, log_q_level = draw(encoder(levels[-1]))
+            levels.append(z)
+            log_q = log_q + log_q_level
+        log_p = self.prior_log_prob(levels[-1])
+        for level in range(len(self.conditionals), 0, -1):
+            log_p = log_p + self.conditionals[level - 1](levels[level + 1]).log_prob(levels[level])
+        return log_p + self.likelihood.log_prob(self.decoder(levels[1]), x) - log_q
 
     @torch.no_grad()
     def sample(self, n: int, mean: bool = False) -> torch.Tensor:

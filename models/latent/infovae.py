@@ -68,7 +68,7 @@ class InfoVAE(VAE):
         z = q.rsample()
         prior = self.prior()
         return {
-            "reconstruction": -self.likelihood(self.decoder(z)).log_prob(x).mean(),
+            "reconstruction": -self.likelihood.log_prob(self.decoder(z), x).mean(),
             "kl": kl_divergence(q, prior).mean(),
             "mmd": mmd2_unbiased(z, prior.sample((len(x),)), self.kernel, self.bandwidth),
         }

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 from probgen import checks
-from probgen.models.latent.importance_weighted import ImportanceWeightedELBO
+from probgen.models.latent.importance_weighted import ImportanceWeightedELBO, log_mean_weight
 from probgen.models.latent.vae import VAE
 
 
@@ -28,3 +30,8 @@ class IWAE(VAE):
     def elbo(self) -> ImportanceWeightedELBO:
         """The K-particle importance-weighted bound, per example, scaled for minibatches."""
         return ImportanceWeightedELBO(self.num_particles)
+
+    def elbo_estimate(self, x: torch.Tensor) -> torch.Tensor:
+        """L_K(x_i) = log (1/K) Σ_k w_ik per example, the bound of ``elbo()`` at the same K
+        draws z_ik ~ q(z | x_i) (the particles vectorized in front, as it draws them)."""
+        return log_mean_weight(self.log_weight(x, (self.num_particles,)))

@@ -19,6 +19,7 @@ import math
 
 import pyro.distributions as dist
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.distributions import constraints
 
@@ -48,6 +49,10 @@ class Likelihood(nn.Module):
         """E[x | θ], shaped (..., *event_shape)."""
         return self(params).mean
 
+    def log_prob(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """log p(x | θ), shaped (...): the distribution's ``log_prob``."""
+        return self(params).log_prob(x)
+
 
 class BernoulliLikelihood(Likelihood):
     """x_j ~ Bernoulli(sigmoid(θ_j)) independently; θ are logits. E[x_j | θ] = sigmoid(θ_j)."""
@@ -57,6 +62,13 @@ class BernoulliLikelihood(Likelihood):
 
     def forward(self, params: torch.Tensor) -> dist.Independent:
         return dist.Bernoulli(logits=params).to_event(self.event_dim)
+
+    def log_prob(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """log p(x | θ) = −Σ_j BCE(θ_j, x_j), the cross-entropy with logits that
+        ``Bernoulli.log_prob`` computes, without the distribution's broadcasts and
+        reshape (x is broadcast over the leading dims of θ)."""
+        bce = F.binary_cross_entropy_with_logits(params, x.expand_as(params), reduction="none")
+        return -bce.sum(tuple(range(-self.event_dim, 0)))
 
 
 class GaussianLikelihood(Likelihood):

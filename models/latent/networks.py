@@ -48,10 +48,12 @@ class MLP(nn.Module):
         self.layers = nn.Sequential(*layers[:-1])
 
     def forward(self, u: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        h = u.flatten(-self.in_dims)
+        # vectors in and out need no reshaping, which would cost a view and its backward
+        h = u if self.in_dims == 1 else u.flatten(-self.in_dims)
         if context is not None:
             h = torch.cat([h, context.expand(*h.shape[:-1], context.shape[-1])], dim=-1)
-        return self.layers(h).unflatten(-1, self.out_shape)
+        out = self.layers(h)
+        return out if len(self.out_shape) == 1 else out.unflatten(-1, self.out_shape)
 
 
 class GaussianMLP(nn.Module):

@@ -6,7 +6,9 @@ encoder. ``pg.fit`` maximises the ELBO
 
     E_q[log p(x | z)] − KL(q(z | x) ‖ p(z))
 
-with Pyro's ``Trace_ELBO`` (one reparameterized draw per example).
+with Pyro's ``Trace_ELBO`` (one reparameterized draw per example); ``elbo_estimate`` is
+that estimate written as tensor operations, log p(x | z) + log p(z) − log q(z | x) at the
+draw z ~ q(z | x).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from probgen import checks
 from probgen.models.base import data_plate
 from probgen.models.latent.base import LatentVariableModel
 from probgen.models.latent.networks import MLP, GaussianMLP
+from probgen.models.latent.reparameterized import draw
 
 
 class VAE(LatentVariableModel):
@@ -82,6 +85,23 @@ class VAE(LatentVariableModel):
         checks.batch(x, self.event_shape)
         with data_plate(x, size):
             self.latent("z", self.posterior(x))
+
+    def elbo_estimate(self, x: torch.Tensor) -> torch.Tensor:
+        """log p(x_i, z_i) − log q(z_i | x_i) per example at one draw z_i ~ q(z | x_i): what
+        Trace_ELBO takes from ``model`` and ``guide``, without tracing them."""
+        return self.log_weight(x)
+
+    def log_weight(self, x: torch.Tensor, particles: tuple[int, ...] = ()) -> torch.Tensor:
+        """log w = log p(x | z) + log p(z) − log q(z | x) at draws z ~ q(z | x), shaped
+        (*particles, B), the latent terms weighed as ``weigh_latent`` says."""
+        z, log_q = draw(self.posterior(x), particles)
+        log_ratio = self.prior_log_prob(z) - log_q
+        return self.likelihood.log_prob(self.decoder(z), x) + self.weigh_latent(log_ratio)
+
+    def weigh_latent(self, log_ratio: torch.Tensor) -> torch.Tensor:
+        """The latent site's terms log p(z) − log q(z | x) as the programs weigh them: as
+        they are (a subclass whose ``latent`` scales the site scales them here too)."""
+        return log_ratio
 
     @torch.no_grad()
     def sample(self, n: int, mean: bool = False) -> torch.Tensor:
